@@ -1,0 +1,45 @@
+"""bayesml: Bayesian multilevel models with brms/lme4 formulas, on PyMC.
+
+Pipeline stages, each callable on its own:
+``parse_formula`` → ``make_design`` → ``get_prior`` → ``make_model`` → ``sample`` → ``Fit``;
+``brm`` composes them.
+"""
+
+from . import datasets
+from .brm import brm
+from .design import DataWarning, Design, make_design
+from .families import FAMILIES, Family, get_family
+from .fit import Fit, Summary
+from .formula import BrmsFormula, FormulaError, GroupTerm, parse_formula
+from .model import BrmsModel, build_model, make_model, model_code
+from .priors import PriorError, PriorTable, default_priors, get_prior
+from .sampling import ConvergenceWarning, sample
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FAMILIES",
+    "BrmsFormula",
+    "BrmsModel",
+    "ConvergenceWarning",
+    "DataWarning",
+    "Design",
+    "Family",
+    "Fit",
+    "FormulaError",
+    "GroupTerm",
+    "PriorError",
+    "PriorTable",
+    "Summary",
+    "brm",
+    "build_model",
+    "datasets",
+    "default_priors",
+    "get_family",
+    "get_prior",
+    "make_design",
+    "make_model",
+    "model_code",
+    "parse_formula",
+    "sample",
+]

@@ -1,0 +1,70 @@
+"""``brm``: the composition of the pipeline stages, as in brms."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+
+from .families import Family
+from .fit import Fit
+from .model import make_model
+from .priors import PriorTable
+from .sampling import ConvergenceWarning, SamplerSettings, sample
+
+__all__ = ["brm"]
+
+
+def brm(
+    formula: str,
+    data: pd.DataFrame,
+    family: str | Family = "gaussian",
+    prior: PriorTable | None = None,
+    chains: int = 4,
+    iter: int = 2000,
+    warmup: int | None = None,
+    thin: int = 1,
+    seed: int | None = None,
+    cores: int | None = None,
+    progressbar: bool = True,
+    data_name: str | None = None,
+    **sampler_kwargs,
+) -> Fit:
+    """Fit a Bayesian (multilevel) regression model with brms's defaults.
+
+    ``formula → make_design → default priors → make_model → sample → Fit``; each stage is
+    public (``parse_formula``, ``make_design``, ``get_prior``, ``make_model``, ``sample``).
+
+    Parameters
+    ----------
+    formula : str
+        brms/lme4 formula, e.g. ``"Reaction ~ Days + (Days | Subject)"``.
+    data : pandas.DataFrame
+    family : str or Family
+        ``"gaussian"`` by default.
+    prior : PriorTable, optional
+        Defaults to ``get_prior(formula, data, family)``.
+    chains, iter, warmup, thin : int
+        brms's defaults: 4 chains of 2000 iterations, the first half warmup.
+    seed : int, optional
+        Makes the draws reproducible.
+    cores : int, optional
+        Chains run in parallel on this many processes (default: all CPUs, at most ``chains``).
+    progressbar : bool
+    data_name : str, optional
+        Name shown on the summary's Data line; defaults to ``data.attrs["name"]`` or "data".
+    **sampler_kwargs
+        Passed to ``pymc.sample`` (``target_accept``, ``nuts_sampler``, ...).
+
+    Returns
+    -------
+    Fit
+    """
+    warmup = iter // 2 if warmup is None else warmup
+    bm = make_model(formula, data, family, prior)
+    idata = sample(bm.model, chains, iter, warmup, thin, seed, cores, progressbar, **sampler_kwargs)
+    name = data_name or getattr(data, "attrs", {}).get("name") or "data"
+    fit = Fit(bm, idata, SamplerSettings(chains, iter, warmup, thin), name)
+    for msg in fit.convergence_warnings():
+        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+    return fit

@@ -1,0 +1,317 @@
+"""Stage 2 — terms + data into design matrices (the ``make_standata`` of bayesml).
+
+Builds the population-level matrix ``X`` (intercept column removed, centring means kept, as
+brms does), one ``GroupBlock`` per group-level term (``Z`` columns, level index, level names)
+and the response, after dropping rows with missing values in any column the model uses.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from formulae import design_matrices, model_description
+
+from ._rformat import r_num
+from .formula import BrmsFormula, FormulaError, GroupTerm, parse_formula
+
+__all__ = ["Design", "FixedDesign", "GroupBlock", "make_design", "clean_name"]
+
+
+class DataWarning(UserWarning):
+    """Rows were excluded or data were changed on the way into the model."""
+
+
+# Functions a brms user writes in formulas, available to formulae's evaluator.
+FORMULA_NAMESPACE = {
+    "log": np.log,
+    "log2": np.log2,
+    "log10": np.log10,
+    "log1p": np.log1p,
+    "exp": np.exp,
+    "expm1": np.expm1,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "inv_logit": lambda x: 1 / (1 + np.exp(-np.asarray(x))),
+}
+
+_RENAME = [("+", "P"), ("-", "M"), ("*", "MU"), ("/", "D"), ("^", "E"), ("=", "EQ"), ("$", "USD")]
+
+
+def clean_name(name: str) -> str:
+    """brms's coefficient names: drop brackets, spaces, quotes; spell out operators."""
+    name = re.sub(r"[()\[\]\s,\"'?]", "", name)
+    for old, new in _RENAME:
+        name = name.replace(old, new)
+    return name
+
+
+@dataclass
+class FixedDesign:
+    """Population-level design without the intercept column.
+
+    ``X`` is uncentred; with an intercept the model uses ``X - means`` (brms's ``Xc``) and
+    recovers ``b_Intercept = Intercept - means @ b``.
+    """
+
+    X: np.ndarray
+    coefs: tuple[str, ...]
+    intercept: bool
+    means: np.ndarray
+    terms: object | None = None  # formulae's design, to evaluate new data
+
+    @property
+    def Xc(self) -> np.ndarray:
+        return self.X - self.means if self.intercept else self.X
+
+
+@dataclass
+class GroupBlock:
+    """One group-level term: its coefficients vary by the levels of ``group``.
+
+    ``id`` numbers blocks from 1 in formula order, as brms's Stan code does (``sd_1``,
+    ``z_1``, ``L_1``); several blocks can share a group.
+    """
+
+    id: int
+    group: str
+    coefs: tuple[str, ...]
+    correlated: bool
+    Z: np.ndarray
+    index: np.ndarray
+    levels: tuple[str, ...]
+    term: GroupTerm
+    terms: object | None = None
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.levels)
+
+    @property
+    def has_cor(self) -> bool:
+        return self.correlated and len(self.coefs) > 1
+
+
+@dataclass
+class Design:
+    """Everything the model needs from formula and data."""
+
+    formula: BrmsFormula
+    data: pd.DataFrame
+    y: np.ndarray
+    fixed: FixedDesign
+    blocks: tuple[GroupBlock, ...]
+    additions: dict[str, np.ndarray] = field(default_factory=dict)
+    n_dropped: int = 0
+
+    @property
+    def nobs(self) -> int:
+        return len(self.y)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(b.group for b in self.blocks))
+
+    def blocks_of(self, group: str) -> tuple[GroupBlock, ...]:
+        return tuple(b for b in self.blocks if b.group == group)
+
+    def group_coefs(self, group: str) -> tuple[str, ...]:
+        return tuple(c for b in self.blocks_of(group) for c in b.coefs)
+
+
+def _variables(expr: str, what: str, formula: str) -> list[str]:
+    try:
+        names = model_description(expr).var_names
+    except Exception as err:  # formulae's parse errors have several types
+        raise FormulaError(f"Cannot read {what} '{expr}': {err}", formula) from err
+    return sorted(n for n in names if n and n not in FORMULA_NAMESPACE)
+
+
+def _check_columns(needed: dict[str, str], data: pd.DataFrame) -> None:
+    for col, where in needed.items():
+        if col not in data.columns:
+            avail = ", ".join(map(str, data.columns))
+            raise KeyError(
+                f"Column '{col}' (used in formula term '{where}') is not in the data. "
+                f"Available columns: {avail}."
+            )
+
+
+def _r_order(terms: dict) -> list[str]:
+    """R's model.matrix orders terms by degree (main effects, then 2-way interactions, ...)."""
+    names = list(terms)
+    return sorted(names, key=lambda k: len(getattr(terms[k], "components", [])))
+
+
+def _evaluate(expr: str, data: pd.DataFrame, formula: str, where: str):
+    """Evaluate an RHS with formulae; return (matrix, brms column names, has_intercept, design)."""
+    try:
+        dm = design_matrices(expr, data, na_action="pass", extra_namespace=FORMULA_NAMESPACE)
+    except FormulaError:
+        raise
+    except Exception as err:
+        raise FormulaError(f"Cannot evaluate {where} '{expr}': {err}", formula) from err
+    common = dm.common
+    if common is None:
+        return np.zeros((len(data), 0)), (), False, None
+    mat = np.asarray(common.design_matrix, dtype=float)
+    cols, names, has_int = [], [], False
+    for term in _r_order(common.terms):
+        if term == "Intercept":
+            has_int = True
+        sl = common.slices[term]
+        idx = range(sl.start, sl.stop)
+        cols.extend(idx)
+        names.extend(common.as_dataframe().columns[i] for i in idx)
+    return mat[:, cols], tuple(clean_name(n) for n in names), has_int, common
+
+
+def _level_labels(data: pd.DataFrame, cols: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Grouping factor as integer index and level names (numeric columns become factors)."""
+
+    def label(v) -> str:
+        if isinstance(v, float | np.floating):
+            return r_num(v)
+        return str(v)
+
+    def ordered_levels(s: pd.Series) -> list:
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            return [c for c in s.cat.categories if c in set(s)]
+        uniq = pd.unique(s)
+        if pd.api.types.is_numeric_dtype(s):
+            return sorted(uniq)
+        return sorted(uniq, key=str)
+
+    if len(cols) == 1:
+        s = data[cols[0]]
+        levels = ordered_levels(s)
+        names = [label(v) for v in levels]
+        lookup = {v: i for i, v in enumerate(levels)}
+        index = np.fromiter((lookup[v] for v in s), dtype=np.int64, count=len(s))
+        return index, tuple(names)
+    pasted = ["_".join(label(v) for v in row) for row in zip(*(data[c] for c in cols), strict=True)]
+    names = sorted(set(pasted))
+    lookup = {v: i for i, v in enumerate(names)}
+    return np.array([lookup[v] for v in pasted], dtype=np.int64), tuple(names)
+
+
+def make_design(formula: str | BrmsFormula, data: pd.DataFrame) -> Design:
+    """Build design matrices and level indices for a formula (brms's ``make_standata``).
+
+    Parameters
+    ----------
+    formula : str or BrmsFormula
+    data : pandas.DataFrame
+
+    Returns
+    -------
+    Design
+
+    Raises
+    ------
+    FormulaError
+        The formula cannot be read or evaluated.
+    KeyError
+        A column named in the formula is missing (the message lists the available ones).
+
+    Notes
+    -----
+    Rows with a missing value in any column the model uses are dropped, with a
+    ``DataWarning`` giving the count, as brms does.
+    """
+    f = parse_formula(formula)
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    needed: dict[str, str] = {}
+    for v in _variables(f.response, "response", f.text):
+        needed.setdefault(v, f.response)
+    if f.fixed.strip() not in ("0", "-1", "1"):
+        for v in _variables(f.fixed, "population-level terms", f.text):
+            needed.setdefault(v, f.fixed)
+    for t in f.group_terms:
+        if t.expr.strip() not in ("1", "0", "-1"):
+            for v in _variables(t.expr, "group-level term", f.text):
+                needed.setdefault(v, t.text)
+        for v in t.group_vars:
+            needed.setdefault(v, t.text)
+    for a in f.additions:
+        for arg in a.args:
+            try:
+                float(arg)
+            except ValueError:
+                for v in _variables(arg, f"{a.name}() argument", f.text):
+                    needed.setdefault(v, f"{a.name}({arg})")
+    _check_columns(needed, data)
+
+    used = list(needed)
+    complete = data[used].notna().all(axis=1).to_numpy() if used else np.ones(len(data), bool)
+    n_dropped = int((~complete).sum())
+    if n_dropped:
+        na_cols = [c for c in used if data[c].isna().any()]
+        warnings.warn(
+            f"Rows containing NAs were excluded from the model: {n_dropped} of {len(data)} rows "
+            f"(missing values in {', '.join(na_cols)}).",
+            DataWarning,
+            stacklevel=2,
+        )
+    df = data.loc[complete].reset_index(drop=True)
+    if len(df) == 0:
+        raise ValueError("No rows left after excluding rows with missing values.")
+
+    y = _response(f, df)
+
+    X, names, has_int, fixed_terms = _evaluate(f.fixed, df, f.text, "population-level terms")
+    keep = [i for i, n in enumerate(names) if n != "Intercept"] if has_int else list(range(len(names)))
+    Xk = X[:, keep]
+    coefs = tuple(names[i] for i in keep)
+    means = Xk.mean(axis=0) if has_int else np.zeros(len(keep))
+    fixed = FixedDesign(Xk, coefs, has_int, means, fixed_terms)
+
+    blocks: list[GroupBlock] = []
+    seen: dict[str, dict[str, str]] = {}
+    for i, t in enumerate(f.group_terms, start=1):
+        Z, znames, _, zterms = _evaluate(t.expr, df, f.text, "group-level term")
+        if Z.shape[1] == 0:
+            raise FormulaError(f"Group-level term {t.text} has no effects.", f.text)
+        owner = seen.setdefault(t.group, {})
+        for c in znames:
+            if c in owner:
+                raise FormulaError(
+                    f"Duplicated group-level effect '{c}' for group '{t.group}' "
+                    f"(in {owner[c]} and {t.text}).",
+                    f.text,
+                )
+            owner[c] = t.text
+        index, levels = _level_labels(df, t.group_vars)
+        blocks.append(GroupBlock(i, t.group, znames, t.correlated, Z, index, levels, t, zterms))
+    return Design(f, df, y, fixed, tuple(blocks), _additions(f, df), n_dropped)
+
+
+def _response(f: BrmsFormula, df: pd.DataFrame) -> np.ndarray:
+    if f.response in df.columns:
+        s = df[f.response]
+        if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or s.dtype == bool:
+            return s.to_numpy()
+        return s.to_numpy(dtype=float)
+    try:
+        dm = design_matrices(f"{f.response} ~ 1", df, na_action="pass", extra_namespace=FORMULA_NAMESPACE)
+    except Exception as err:
+        raise FormulaError(f"Cannot evaluate the response '{f.response}': {err}", f.text) from err
+    return np.asarray(dm.response.design_matrix, dtype=float).ravel()
+
+
+def _additions(f: BrmsFormula, df: pd.DataFrame) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for a in f.additions:
+        if not a.args:
+            raise FormulaError(f"Addition term {a.name}() needs an argument.", f.text)
+        arg = a.args[0]
+        try:
+            out[a.name] = np.full(len(df), float(arg))
+        except ValueError:
+            dm = design_matrices(f"0 + {arg}", df, na_action="pass", extra_namespace=FORMULA_NAMESPACE)
+            out[a.name] = np.asarray(dm.common.design_matrix, dtype=float).ravel()
+    return out

@@ -1,0 +1,429 @@
+"""Stage 6 — results: brms's output names, the summary, fixef/ranef/coef/varcorr.
+
+``Fit.idata`` holds the posterior under brms's names (``b_Intercept``, ``b_Days``,
+``sd_Subject__Intercept``, ``cor_Subject__Intercept__Days``, ``sigma``, ``Intercept``,
+``r_Subject[level, coef]``); the summary prints brms 2.18's layout.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import arviz_stats as azs
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ._rformat import format_table
+from .model import BrmsModel
+from .priors import PriorTable
+from .sampling import ConvergenceWarning, SamplerSettings, convergence_messages
+
+__all__ = ["Fit", "Summary", "brms_posterior", "diagnostics_table"]
+
+SAMPLE_DIMS = ("chain", "draw")
+STATS = ("Estimate", "Est.Error", "Q2.5", "Q97.5")
+
+
+def brms_posterior(raw: xr.Dataset, bm: BrmsModel) -> xr.Dataset:
+    """Rename and split PyMC's draws into brms's variables, in brms's order."""
+    d, fx = bm.design, bm.design.fixed
+    out: dict[str, xr.DataArray] = {}
+
+    def scalar(da: xr.DataArray) -> xr.DataArray:
+        extra = [k for k in da.coords if k not in SAMPLE_DIMS]
+        return da.drop_vars(extra)
+
+    if fx.intercept:
+        out["b_Intercept"] = scalar(raw["b_Intercept"])
+    for i, c in enumerate(fx.coefs):
+        out[f"b_{c}"] = scalar(raw["b"].isel(b_coef=i))
+    cors: dict[str, xr.DataArray] = {}
+    for g in d.groups:
+        for blk in d.blocks_of(g):
+            sd = raw[f"sd_{blk.id}"]
+            for i, c in enumerate(blk.coefs):
+                out[f"sd_{g}__{c}"] = scalar(sd.isel({f"coef_{blk.id}": i}))
+        for blk in d.blocks_of(g):
+            if not blk.has_cor:
+                continue
+            L = raw[f"L_{blk.id}"].values
+            R = np.einsum("cdij,cdkj->cdik", L, L)
+            k = len(blk.coefs)
+            for j in range(1, k):
+                for i in range(j):
+                    name = f"cor_{g}__{blk.coefs[i]}__{blk.coefs[j]}"
+                    cors[name] = xr.DataArray(R[:, :, i, j], dims=SAMPLE_DIMS, coords=_sample_coords(raw))
+        out.update(cors)
+        cors = {}
+    for dp in bm.family.dpars:
+        out[dp.name] = scalar(raw[dp.name])
+    if fx.intercept:
+        out["Intercept"] = scalar(raw["Intercept"])
+    for g in d.groups:
+        parts = []
+        for blk in d.blocks_of(g):
+            r = raw[f"r_{blk.id}"].rename({f"coef_{blk.id}": f"{g}__coef"})
+            parts.append(r)
+        out[f"r_{g}"] = xr.concat(parts, dim=f"{g}__coef") if len(parts) > 1 else parts[0]
+    return xr.Dataset(out)
+
+
+def _sample_coords(ds: xr.Dataset) -> dict:
+    return {k: ds.coords[k].values for k in SAMPLE_DIMS if k in ds.coords}
+
+
+def _scalar_vars(post: xr.Dataset) -> list[str]:
+    return [v for v in post.data_vars if set(post[v].dims) == set(SAMPLE_DIMS)]
+
+
+def diagnostics_table(post: xr.Dataset, var_names: list[str] | None = None) -> pd.DataFrame:
+    """Rhat (rank-normalised split R-hat), bulk and tail ESS per scalar variable."""
+    names = var_names if var_names is not None else _scalar_vars(post)
+    if not names:
+        return pd.DataFrame(columns=["Rhat", "Bulk_ESS", "Tail_ESS"])
+    ds = post[names]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rhat = azs.rhat(ds)
+        bulk = azs.ess(ds, method="bulk")
+        tail = azs.ess(ds, method="tail")
+    return pd.DataFrame(
+        {
+            "Rhat": [float(rhat[v]) for v in names],
+            "Bulk_ESS": [float(bulk[v]) for v in names],
+            "Tail_ESS": [float(tail[v]) for v in names],
+        },
+        index=names,
+    )
+
+
+def _draws(da: xr.DataArray) -> np.ndarray:
+    """Stack chains: (draws, ...)."""
+    return da.stack(__sample__=SAMPLE_DIMS).transpose("__sample__", ...).values
+
+
+def _stats(x: np.ndarray, prob: float, robust: bool = False) -> dict[str, np.ndarray]:
+    lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
+    if robust:
+        est = np.median(x, axis=0)
+        err = 1.4826 * np.median(np.abs(x - est), axis=0)
+    else:
+        est = x.mean(axis=0)
+        err = x.std(axis=0, ddof=1)
+    # numpy's default ('linear') quantile is R's type 7, as posterior::quantile2 uses
+    return {"Estimate": est, "Est.Error": err, "lo": np.quantile(x, lo, axis=0), "hi": np.quantile(x, hi, axis=0)}
+
+
+def _qnames(prob: float) -> tuple[str, str]:
+    lo, hi = (1 - prob) / 2 * 100, (1 - (1 - prob) / 2) * 100
+    return f"Q{lo:g}", f"Q{hi:g}"
+
+
+@dataclass
+class Summary:
+    """brms-style summary: sections of DataFrames with Estimate … Tail_ESS."""
+
+    header: list[str]
+    groups: dict[str, tuple[int, pd.DataFrame]]
+    fixed: pd.DataFrame
+    family_specific: pd.DataFrame
+    prob: float = 0.95
+    notes: list[str] = field(default_factory=list)
+
+    def _block(self, df: pd.DataFrame) -> list[str]:
+        cols = list(df.columns)
+        rows = []
+        for _, row in df.iterrows():
+            cells = []
+            for c in cols:
+                v = row[c]
+                fmt = "{:.0f}" if c in ("Bulk_ESS", "Tail_ESS") else "{:.2f}"
+                cells.append("NA" if pd.isna(v) else fmt.format(v))
+            rows.append(cells)
+        return format_table(cols, rows, row_names=[str(i) for i in df.index])
+
+    def lines(self) -> list[str]:
+        out = list(self.header) + [""]
+        if self.groups:
+            out.append("Group-Level Effects: ")
+            for g, (n, df) in self.groups.items():
+                out.append(f"~{g} (Number of levels: {n}) ")
+                out.extend(self._block(df))
+                out.append("")
+        if len(self.fixed):
+            out.append("Population-Level Effects: ")
+            out.extend(self._block(self.fixed))
+            out.append("")
+        if len(self.family_specific):
+            out.append("Family Specific Parameters: ")
+            out.extend(self._block(self.family_specific))
+            out.append("")
+        out += [
+            "Draws were sampled using sampling(NUTS). For each parameter, Bulk_ESS",
+            "and Tail_ESS are effective sample size measures, and Rhat is the potential",
+            "scale reduction factor on split chains (at convergence, Rhat = 1).",
+        ]
+        out += self.notes
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    __repr__ = __str__
+
+
+class Fit:
+    """A fitted model: posterior draws under brms's names plus what built them.
+
+    Attributes
+    ----------
+    idata : xarray.DataTree
+        ``posterior`` (brms names), ``sample_stats``, ``observed_data``.
+    model : BrmsModel
+        The compiled model (``.model`` is the PyMC model).
+    """
+
+    def __init__(self, model: BrmsModel, idata, settings: SamplerSettings, data_name: str = "data"):
+        self.model = model
+        self.settings = settings
+        self.data_name = data_name
+        raw = idata["posterior"].to_dataset()
+        idata["posterior"] = brms_posterior(raw, model)
+        self.idata = idata
+        self._diag: pd.DataFrame | None = None
+
+    # -- what the fit was built from
+    @property
+    def design(self):
+        return self.model.design
+
+    @property
+    def formula(self):
+        return self.model.design.formula
+
+    @property
+    def family(self):
+        return self.model.family
+
+    @property
+    def data(self) -> pd.DataFrame:
+        return self.model.design.data
+
+    @property
+    def posterior(self) -> xr.Dataset:
+        return self.idata["posterior"].to_dataset()
+
+    def draws(self, var: str) -> np.ndarray:
+        """All post-warmup draws of one variable, chains stacked."""
+        return _draws(self.posterior[var])
+
+    def diagnostics(self) -> pd.DataFrame:
+        if self._diag is None:
+            self._diag = diagnostics_table(self.posterior)
+        return self._diag
+
+    def convergence_warnings(self) -> list[str]:
+        ss = self.idata["sample_stats"].to_dataset() if "sample_stats" in self.idata.children else None
+        return convergence_messages(self.posterior, ss)
+
+    def prior_summary(self, all: bool = True) -> PriorTable:  # noqa: A002 - brms's argument name
+        """The priors the model used (brms's ``prior_summary`` / ``fit$prior``)."""
+        table = self.model.priors.as_fitted()
+        if all:
+            return table
+        return PriorTable([r for r in table.display_rows() if r.prior != "(flat)"])
+
+    def model_code(self) -> str:
+        return self.model.code()
+
+    # -- summaries
+    def _rows(self, names: list[str], labels: list[str], prob: float, robust: bool) -> pd.DataFrame:
+        pct = f"{prob * 100:g}"
+        cols = ["Estimate", "Est.Error", f"l-{pct}% CI", f"u-{pct}% CI", "Rhat", "Bulk_ESS", "Tail_ESS"]
+        if not names:
+            return pd.DataFrame(columns=cols)
+        diag = self.diagnostics()
+        post = self.posterior
+        x = np.column_stack([_draws(post[n]) for n in names])
+        s = _stats(x, prob, robust)
+        df = pd.DataFrame(
+            {
+                cols[0]: s["Estimate"],
+                cols[1]: s["Est.Error"],
+                cols[2]: s["lo"],
+                cols[3]: s["hi"],
+                "Rhat": diag.loc[names, "Rhat"].to_numpy(),
+                "Bulk_ESS": diag.loc[names, "Bulk_ESS"].to_numpy(),
+                "Tail_ESS": diag.loc[names, "Tail_ESS"].to_numpy(),
+            },
+            index=labels,
+        )
+        return df
+
+    def summary(self, prob: float = 0.95, robust: bool = False) -> Summary:
+        """brms's ``summary()``: group-level, population-level and family-specific sections."""
+        if not 0 < prob < 1:
+            raise ValueError(f"prob must lie in (0, 1), got {prob}.")
+        d, fx, st = self.design, self.design.fixed, self.settings
+        post = self.posterior
+        header = [
+            f" Family: {self.family.name} ",
+            f"  Links: {self.family.links_line()} ",
+            f"Formula: {self.formula} ",
+            f"   Data: {self.data_name} (Number of observations: {d.nobs}) ",
+            f"  Draws: {st.chains} chains, each with iter = {st.iter}; warmup = {st.warmup}; "
+            f"thin = {st.thin};",
+            f"         total post-warmup draws = {st.total_draws}",
+        ]
+        groups = {}
+        for g in d.groups:
+            names, labels = [], []
+            for blk in d.blocks_of(g):
+                for c in blk.coefs:
+                    names.append(f"sd_{g}__{c}")
+                    labels.append(f"sd({c})")
+            for blk in d.blocks_of(g):
+                k = len(blk.coefs)
+                if blk.has_cor:
+                    for j in range(1, k):
+                        for i in range(j):
+                            names.append(f"cor_{g}__{blk.coefs[i]}__{blk.coefs[j]}")
+                            labels.append(f"cor({blk.coefs[i]},{blk.coefs[j]})")
+            groups[g] = (d.blocks_of(g)[0].n_levels, self._rows(names, labels, prob, robust))
+        fnames = (["b_Intercept"] if fx.intercept else []) + [f"b_{c}" for c in fx.coefs]
+        fixed = self._rows(fnames, [n[2:] for n in fnames], prob, robust)
+        dnames = [dp.name for dp in self.family.dpars if dp.name in post]
+        spec = self._rows(dnames, dnames, prob, robust)
+        notes = []
+        ss = self.idata["sample_stats"].to_dataset() if "sample_stats" in self.idata.children else None
+        if ss is not None and "diverging" in ss:
+            n_div = int(ss["diverging"].sum())
+            if n_div:
+                notes.append(
+                    f"Warning: There were {n_div} divergent transitions after warmup. "
+                    "Increasing target_accept above 0.8 may help."
+                )
+        all_rhat = self.diagnostics()["Rhat"]
+        if (all_rhat > 1.05).any():
+            notes.append(
+                "Warning: Parts of the model have not converged (some Rhats are > 1.05). "
+                "Be careful when analysing the results! We recommend running more iterations "
+                "and/or setting stronger priors."
+            )
+        return Summary(header, groups, fixed, spec, prob, notes)
+
+    def __str__(self) -> str:
+        return str(self.summary())
+
+    def __repr__(self) -> str:
+        return str(self.summary())
+
+    def fixef(self, summary: bool = True, prob: float = 0.95, robust: bool = False):
+        """Population-level effects (brms's ``fixef``): rows = coefficients."""
+        fx = self.design.fixed
+        names = (["Intercept"] if fx.intercept else []) + list(fx.coefs)
+        x = np.column_stack([self.draws(f"b_{n}") for n in names]) if names else np.zeros((0, 0))
+        if not summary:
+            return pd.DataFrame(x, columns=names)
+        return _stat_frame(x, names, prob, robust)
+
+    def _group_draws(self, group: str, with_fixed: bool) -> tuple[np.ndarray, list[str], list[str]]:
+        if group not in self.design.groups:
+            raise KeyError(f"No group-level term for '{group}'; groups: {', '.join(self.design.groups)}.")
+        r = self.posterior[f"r_{group}"]
+        coefs = [str(c) for c in r.coords[f"{group}__coef"].values]
+        levels = [str(v) for v in r.coords[group].values]
+        x = _draws(r.transpose(*SAMPLE_DIMS, group, f"{group}__coef"))  # (S, levels, coefs)
+        if with_fixed:
+            fx = self.design.fixed
+            names = (["Intercept"] if fx.intercept else []) + list(fx.coefs)
+            coefs_all = names + [c for c in coefs if c not in names]
+            out = np.zeros((x.shape[0], len(levels), len(coefs_all)))
+            for j, c in enumerate(coefs_all):
+                if c in names:
+                    out[:, :, j] += self.draws(f"b_{c}")[:, None]
+                if c in coefs:
+                    out[:, :, j] += x[:, :, coefs.index(c)]
+            return out, levels, coefs_all
+        return x, levels, coefs
+
+    def ranef(self, summary: bool = True, prob: float = 0.95, robust: bool = False, groups=None):
+        """Group-level effects (brms's ``ranef``): ``{group: DataFrame}``.
+
+        Each frame has one row per level and columns ``(coef, stat)``; with ``summary=False``
+        an ``xarray.DataArray`` of draws × level × coef per group.
+        """
+        return self._per_group(False, summary, prob, robust, groups)
+
+    def coef(self, summary: bool = True, prob: float = 0.95, robust: bool = False, groups=None):
+        """Population- plus group-level effects per level (brms's ``coef``)."""
+        return self._per_group(True, summary, prob, robust, groups)
+
+    def _per_group(self, with_fixed, summary, prob, robust, groups):
+        out = {}
+        for g in groups or self.design.groups:
+            x, levels, coefs = self._group_draws(g, with_fixed)
+            if not summary:
+                out[g] = xr.DataArray(x, dims=("draw", g, "coef"), coords={g: levels, "coef": coefs})
+                continue
+            frames = {c: _stat_frame(x[:, :, j], levels, prob, robust) for j, c in enumerate(coefs)}
+            out[g] = pd.concat(frames, axis=1)
+        return out
+
+    def varcorr(self, prob: float = 0.95, robust: bool = False) -> dict[str, GroupVarCorr]:
+        """Standard deviations, correlations and covariances per group (brms's ``VarCorr``).
+
+        ``"residual__"`` holds ``sigma`` for families that have one.
+        """
+        out: dict[str, GroupVarCorr] = {}
+        for g in self.design.groups:
+            coefs = list(self.design.group_coefs(g))
+            sds = np.stack([self.draws(f"sd_{g}__{c}") for c in coefs], axis=1)  # (S, k)
+            k = len(coefs)
+            cor = np.broadcast_to(np.eye(k), (sds.shape[0], k, k)).copy()
+            for i in range(k):
+                for j in range(k):
+                    if i == j:
+                        continue
+                    a, b = coefs[min(i, j)], coefs[max(i, j)]
+                    name = f"cor_{g}__{a}__{b}"
+                    if name in self.posterior:
+                        cor[:, i, j] = self.draws(name)
+            cov = cor * sds[:, :, None] * sds[:, None, :]
+            out[g] = GroupVarCorr(
+                sd=_stat_frame(sds, coefs, prob, robust),
+                cor=_matrix_frame(cor, coefs, prob, robust),
+                cov=_matrix_frame(cov, coefs, prob, robust),
+            )
+        if "sigma" in self.posterior:
+            s = self.draws("sigma")[:, None]
+            out["residual__"] = GroupVarCorr(sd=_stat_frame(s, ["sigma"], prob, robust))
+        return out
+
+    def warn_convergence(self) -> None:
+        for msg in self.convergence_warnings():
+            warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+
+
+@dataclass
+class GroupVarCorr:
+    """One entry of ``varcorr()``: ``sd`` (coef × stat); ``cor``/``cov`` (coef × (coef, stat))."""
+
+    sd: pd.DataFrame
+    cor: pd.DataFrame | None = None
+    cov: pd.DataFrame | None = None
+
+
+def _stat_frame(x: np.ndarray, index: list[str], prob: float, robust: bool) -> pd.DataFrame:
+    s = _stats(x, prob, robust)
+    lo, hi = _qnames(prob)
+    return pd.DataFrame(
+        {"Estimate": s["Estimate"], "Est.Error": s["Est.Error"], lo: s["lo"], hi: s["hi"]}, index=index
+    )
+
+
+def _matrix_frame(x: np.ndarray, coefs: list[str], prob: float, robust: bool) -> pd.DataFrame:
+    frames = {c: _stat_frame(x[:, :, j], coefs, prob, robust) for j, c in enumerate(coefs)}
+    return pd.concat(frames, axis=1)

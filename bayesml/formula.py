@@ -1,0 +1,295 @@
+"""Stage 1 — brms/lme4 formula syntax into typed terms.
+
+formulae parses the population-level part; this module owns what formulae cannot: group-level
+terms with ``||``, nested ``(1 | a/b)`` grouping, and the brms addition terms on the left-hand
+side (``y | trials(n)``, ``y | weights(w)``, ``y | se(s)``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["AdditionTerm", "BrmsFormula", "FormulaError", "GroupTerm", "parse_formula"]
+
+
+class FormulaError(ValueError):
+    """A formula that cannot be read; the message quotes the formula and marks the fault."""
+
+    def __init__(self, message: str, formula: str | None = None, span: tuple[int, int] | None = None):
+        self.formula = formula
+        self.span = span
+        text = message
+        if formula is not None:
+            text += f"\n  {formula}"
+            if span is not None:
+                start, end = span
+                text += "\n  " + " " * start + "^" * max(1, end - start)
+        super().__init__(text)
+
+
+@dataclass(frozen=True)
+class GroupTerm:
+    """One group-level term ``(expr | group)`` after expanding ``a/b`` nesting.
+
+    ``expr`` is the right-hand side for the varying effects in formulae syntax (intercept
+    implied unless removed), ``group`` the grouping factor as brms names it (``a:b`` for an
+    interaction of factors) and ``group_vars`` the data columns it combines.
+    """
+
+    expr: str
+    group: str
+    group_vars: tuple[str, ...]
+    correlated: bool
+    text: str  # the term as written, for messages
+
+
+@dataclass(frozen=True)
+class AdditionTerm:
+    """A brms addition term on the left-hand side, e.g. ``trials(n)`` → name 'trials', args ('n',)."""
+
+    name: str
+    args: tuple[str, ...]
+    kwargs: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class BrmsFormula:
+    """A parsed model formula."""
+
+    text: str
+    response: str
+    fixed: str
+    group_terms: tuple[GroupTerm, ...] = ()
+    additions: tuple[AdditionTerm, ...] = ()
+    display: str = field(default="")
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """Grouping factors in order of first appearance."""
+        return tuple(dict.fromkeys(t.group for t in self.group_terms))
+
+    def __str__(self) -> str:
+        return self.display or self.text
+
+
+_OPEN, _CLOSE = "([", ")]"
+
+
+def _split_top(text: str, sep: str, offset: int = 0) -> list[tuple[str, int]]:
+    """Split ``text`` at ``sep`` outside parentheses; return (piece, start offset) pairs."""
+    pieces, depth, start = [], 0, 0
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+        elif depth == 0 and text.startswith(sep, i):
+            pieces.append((text[start:i], offset + start))
+            i += len(sep)
+            start = i
+            continue
+        i += 1
+    pieces.append((text[start:], offset + start))
+    return pieces
+
+
+def _check_parens(formula: str) -> None:
+    stack: list[int] = []
+    for i, ch in enumerate(formula):
+        if ch in _OPEN:
+            stack.append(i)
+        elif ch in _CLOSE:
+            if not stack:
+                raise FormulaError("Unmatched closing parenthesis in formula.", formula, (i, i + 1))
+            stack.pop()
+    if stack:
+        raise FormulaError("Unclosed parenthesis in formula.", formula, (stack[-1], stack[-1] + 1))
+
+
+def _rhs_terms(rhs: str, offset: int) -> list[tuple[str, str, int]]:
+    """Split a right-hand side into (sign, term, offset) at top-level + and -."""
+    out: list[tuple[str, str, int]] = []
+    depth, start, sign = 0, 0, "+"
+    for i, ch in enumerate(rhs + "+"):
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+        elif depth == 0 and ch in "+-":
+            piece = rhs[start:i]
+            if piece.strip():
+                lead = len(piece) - len(piece.lstrip())
+                out.append((sign, piece.strip(), offset + start + lead))
+            sign = ch
+            start = i + 1
+    return out
+
+
+_GROUP_NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+
+
+def _expand_group(group: str, formula: str, pos: int) -> list[tuple[str, tuple[str, ...]]]:
+    """``a/b`` → [a, a:b]; ``a:b`` → [a:b]; returns (group name, columns)."""
+    group = group.strip()
+    if not group:
+        raise FormulaError("Group-level term has no grouping factor after '|'.", formula, (pos, pos + 1))
+    nested = [g.strip() for g in group.split("/")]
+    out = []
+    for depth in range(1, len(nested) + 1):
+        cols: list[str] = []
+        for part in nested[:depth]:
+            cols.extend(c.strip() for c in part.split(":"))
+        for c in cols:
+            if not _GROUP_NAME.match(c):
+                raise FormulaError(
+                    f"Cannot read grouping factor '{c}': use column names, 'a:b' or 'a/b'.",
+                    formula,
+                    (pos, pos + len(group)),
+                )
+        out.append((":".join(cols), tuple(cols)))
+    return out
+
+
+def _parse_group_term(inner: str, text: str, formula: str, pos: int) -> list[GroupTerm]:
+    bars = _split_top(inner, "|")
+    # "a || g" splits into ["a ", "", " g"]
+    if len(bars) == 3 and bars[1][0] == "":
+        expr, group_part, correlated = bars[0][0], bars[2], False
+    elif len(bars) == 2:
+        expr, group_part, correlated = bars[0][0], bars[1], True
+    else:
+        raise FormulaError(
+            "Group-level term must look like (terms | group) or (terms || group); "
+            "brms's '|ID|' correlation syntax is not supported.",
+            formula,
+            (pos, pos + len(text)),
+        )
+    expr = expr.strip()
+    if not expr:
+        raise FormulaError(
+            "Group-level term has no effects before '|' (write '1' for a varying intercept).",
+            formula,
+            (pos, pos + len(text)),
+        )
+    group_text, group_off = group_part
+    return [
+        GroupTerm(expr=expr, group=name, group_vars=cols, correlated=correlated, text=text)
+        for name, cols in _expand_group(group_text, formula, pos + 1 + group_off)
+    ]
+
+
+_ADDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.S)
+KNOWN_ADDITIONS = ("trials", "weights", "se")
+
+
+def _parse_additions(text: str, formula: str, pos: int) -> tuple[AdditionTerm, ...]:
+    adds = []
+    for piece, off in _split_top(text, "+", pos):
+        m = _ADDITION.match(piece)
+        if not m or m.group(1) not in KNOWN_ADDITIONS:
+            raise FormulaError(
+                f"Unknown addition term '{piece.strip()}' on the left-hand side; "
+                f"known: {', '.join(f'{a}()' for a in KNOWN_ADDITIONS)}.",
+                formula,
+                (off, off + len(piece)),
+            )
+        args, kwargs = [], []
+        for a, _ in _split_top(m.group(2), ","):
+            a = a.strip()
+            if "=" in a and not a.startswith("="):
+                k, v = a.split("=", 1)
+                kwargs.append((k.strip(), v.strip()))
+            elif a:
+                args.append(a)
+        adds.append(AdditionTerm(m.group(1), tuple(args), tuple(kwargs)))
+    return tuple(adds)
+
+
+def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
+    """Parse a brms/lme4 model formula into typed terms.
+
+    Parameters
+    ----------
+    formula : str
+        e.g. ``"Reaction ~ Days + (Days | Subject)"``. Supported group-level syntax:
+        ``(x | g)``, ``(1 | g)``, ``(0 + x | g)``, ``(x || g)``, ``(1 | a/b)``, ``(1 | a:b)``.
+
+    Returns
+    -------
+    BrmsFormula
+
+    Raises
+    ------
+    FormulaError
+        With the formula quoted and the offending part marked.
+    """
+    if isinstance(formula, BrmsFormula):
+        return formula
+    if not isinstance(formula, str):
+        raise FormulaError(f"A formula must be a string, got {type(formula).__name__}.")
+    text = " ".join(formula.split())
+    if not text:
+        raise FormulaError("The formula is empty.")
+    _check_parens(text)
+    sides = _split_top(text, "~")
+    if len(sides) != 2:
+        where = (sides[2][1] - 1, sides[2][1]) if len(sides) > 2 else None
+        msg = "A formula needs exactly one '~' between response and predictors."
+        raise FormulaError(msg, text, where)
+    (lhs, _), (rhs, rhs_off) = sides
+    if not lhs.strip():
+        raise FormulaError("The formula has no response left of '~'.", text, (0, 1))
+    if not rhs.strip():
+        raise FormulaError("The formula has nothing right of '~'.", text, (rhs_off - 1, rhs_off))
+
+    lhs_parts = _split_top(lhs, "|")
+    if len(lhs_parts) > 2:
+        raise FormulaError("The response may have one '|' before its addition terms.", text)
+    response = lhs_parts[0][0].strip()
+    additions = _parse_additions(lhs_parts[1][0], text, lhs_parts[1][1]) if len(lhs_parts) == 2 else ()
+
+    fixed_parts: list[str] = []
+    group_terms: list[GroupTerm] = []
+    for sign, term, pos in _rhs_terms(rhs, rhs_off):
+        if term.startswith("(") and term.endswith(")") and len(_split_top(term[1:-1], "|")) > 1:
+            if sign == "-":
+                raise FormulaError("Group-level terms cannot be subtracted.", text, (pos, pos + len(term)))
+            group_terms.extend(_parse_group_term(term[1:-1], term, text, pos))
+        else:
+            if "|" in term:
+                raise FormulaError(
+                    "A '|' must sit inside parentheses: write (terms | group).",
+                    text,
+                    (pos, pos + len(term)),
+                )
+            fixed_parts.append(term if sign == "+" and not fixed_parts else f"{sign} {term}")
+    fixed = " ".join(fixed_parts).strip()
+    if fixed.startswith("+ "):
+        fixed = fixed[2:]
+    if not fixed:
+        fixed = "1"
+    _check_duplicates(group_terms, text)
+    return BrmsFormula(
+        text=text,
+        response=response,
+        fixed=fixed,
+        group_terms=tuple(group_terms),
+        additions=additions,
+    )
+
+
+def _check_duplicates(terms: list[GroupTerm], formula: str) -> None:
+    seen: set[tuple[str, str]] = set()
+    for t in terms:
+        key = (t.group, " ".join(t.expr.split()))
+        if key in seen:
+            start = formula.rfind(t.text)
+            raise FormulaError(
+                f"Duplicated group-level term for group '{t.group}': {t.text}.",
+                formula,
+                (start, start + len(t.text)) if start >= 0 else None,
+            )
+        seen.add(key)

@@ -1,0 +1,140 @@
+"""Stage 5 — NUTS through PyMC, with brms's defaults and brms-style convergence warnings."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+__all__ = ["ConvergenceWarning", "DEFAULT_NUTS_SAMPLER", "SamplerSettings", "convergence_messages", "sample"]
+
+# nutpie (Rust NUTS on the Numba-compiled model) samples the seed models faster and with fewer
+# divergences than PyMC's Python NUTS (benchmarks/README.md); either can be chosen per call.
+DEFAULT_NUTS_SAMPLER = "nutpie" if importlib.util.find_spec("nutpie") else "pymc"
+
+
+class ConvergenceWarning(UserWarning):
+    """Sampling diagnostics suggest the draws may not be trustworthy."""
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """What the Draws line of the summary reports (brms's names)."""
+
+    chains: int = 4
+    iter: int = 2000
+    warmup: int = 1000
+    thin: int = 1
+
+    @property
+    def total_draws(self) -> int:
+        return self.chains * ((self.iter - self.warmup + self.thin - 1) // self.thin)
+
+
+def sample(
+    model: pm.Model,
+    chains: int = 4,
+    iter: int = 2000,
+    warmup: int | None = None,
+    thin: int = 1,
+    seed: int | None = None,
+    cores: int | None = None,
+    progressbar: bool = True,
+    nuts_sampler: str | None = None,
+    **sampler_kwargs,
+):
+    """Run NUTS on a PyMC model with brms's defaults.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    chains, iter, warmup, thin : int
+        brms's meaning: ``iter`` counts warmup; ``warmup`` defaults to ``iter // 2``.
+    seed : int, optional
+    cores : int, optional
+        Parallel chains; defaults to ``min(chains, number of CPUs)``.
+    nuts_sampler : {"nutpie", "pymc", "numpyro", "blackjax"}, optional
+        NUTS implementation; ``"nutpie"`` by default when installed.
+    **sampler_kwargs
+        Passed to ``pymc.sample`` (e.g. ``target_accept=0.95``).
+
+    Returns
+    -------
+    xarray.DataTree
+        PyMC's output (model variable names; see ``Fit`` for brms's names).
+    """
+    warmup = iter // 2 if warmup is None else warmup
+    if not 0 <= warmup < iter:
+        raise ValueError(f"warmup must lie in [0, iter); got warmup={warmup}, iter={iter}.")
+    if chains < 1 or thin < 1:
+        raise ValueError("chains and thin must be at least 1.")
+    if cores is None:
+        cores = max(1, min(chains, os.cpu_count() or 1))
+    with model, warnings.catch_warnings():
+        # PyTensor's default linker here is Numba, which does its own BLAS calls; its warning
+        # about the C backend's missing BLAS does not apply.
+        warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
+        idata = pm.sample(
+            draws=iter - warmup,
+            tune=warmup,
+            chains=chains,
+            cores=cores,
+            random_seed=seed,
+            progressbar=progressbar,
+            compute_convergence_checks=False,
+            nuts_sampler=nuts_sampler or DEFAULT_NUTS_SAMPLER,
+            **sampler_kwargs,
+        )
+    if thin > 1:
+        idata["posterior"] = idata["posterior"].to_dataset().isel(draw=slice(None, None, thin))
+        idata["sample_stats"] = idata["sample_stats"].to_dataset().isel(draw=slice(None, None, thin))
+    return idata
+
+
+def convergence_messages(
+    posterior: xr.Dataset, sample_stats: xr.Dataset | None, rhat_max: float = 1.01
+) -> list[str]:
+    """Warnings about divergences, tree depth, R-hat and ESS, with the numbers."""
+    from .fit import diagnostics_table
+
+    msgs = []
+    if sample_stats is not None:
+        if "diverging" in sample_stats:
+            n_div = int(sample_stats["diverging"].sum())
+            if n_div:
+                msgs.append(
+                    f"There were {n_div} divergent transitions after warmup. Increasing "
+                    "target_accept above 0.8 may help."
+                )
+        depth = next((k for k in ("reached_max_treedepth", "maxdepth_reached") if k in sample_stats), None)
+        if depth is not None:
+            n_tree = int(sample_stats[depth].sum())
+            if n_tree:
+                msgs.append(
+                    f"There were {n_tree} transitions after warmup that exceeded the maximum "
+                    "treedepth. Increase max_treedepth above 10."
+                )
+    diag = diagnostics_table(posterior)
+    if len(diag):
+        worst = diag["Rhat"].idxmax()
+        rhat = diag.loc[worst, "Rhat"]
+        if np.isfinite(rhat) and rhat > rhat_max:
+            msgs.append(
+                f"The largest R-hat is {rhat:.3f} (for {worst}), indicating chains have not "
+                "mixed. Running more iterations may help."
+            )
+        n_chains = posterior.sizes.get("chain", 1)
+        for col, label in (("Bulk_ESS", "Bulk"), ("Tail_ESS", "Tail")):
+            low = diag[col].idxmin()
+            ess = diag.loc[low, col]
+            if np.isfinite(ess) and ess < 100 * n_chains:
+                msgs.append(
+                    f"{label} Effective Samples Size (ESS) is too low: {ess:.0f} for {low} "
+                    f"(below {100 * n_chains}). Running more iterations may help."
+                )
+    return msgs

@@ -1,0 +1,86 @@
+"""Shared fixtures: the seed datasets from ../shared/data and session-scoped fits."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+REFERENCE = SHARED / "reference"
+
+# The course datasets are read from the shared folder, never downloaded during tests.
+if (SHARED / "data").is_dir():
+    os.environ.setdefault("BAYESML_DATA", str(SHARED / "data"))
+
+# Seed models: name -> dataset (the reference JSON holds the formula and family).
+SEED_DATA = {
+    "sleep_full": "sleepstudy",
+    "sleep_vi": "sleepstudy",
+    "sleep_vs": "sleepstudy",
+    "sleep_diag": "sleepstudy",
+    "alcohol": "alcohol",
+    "classroom_uncorr": "classroom",
+    "classroom_nested": "classroom",
+    "blp_crossed": "blp-short2",
+    "mathach_glp": "mathachieve",
+    "mathach_glp_int": "mathachieve",
+}
+GAUSSIAN_SEED = list(SEED_DATA)
+
+
+def reference(name: str) -> dict:
+    path = REFERENCE / "brms" / f"{name}.json"
+    if not path.exists():
+        pytest.skip(f"reference file {path} is not available")
+    return json.loads(path.read_text())
+
+
+def seed_data(name: str):
+    from bayesml import datasets
+
+    if not (SHARED / "data").is_dir() and SEED_DATA[name] != "sleepstudy":
+        pytest.skip("../shared/data is not available")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return datasets.load(SEED_DATA[name])
+
+
+@pytest.fixture(scope="session")
+def sleep():
+    from bayesml import datasets
+
+    return datasets.load("sleepstudy")
+
+
+class _FitCache:
+    """Fits each seed model once per session with brms's defaults and a fixed seed."""
+
+    def __init__(self):
+        self._fits = {}
+        self.seconds = {}
+
+    def __call__(self, name: str):
+        if name not in self._fits:
+            import time
+
+            from bayesml import brm
+
+            ref = reference(name)
+            data = seed_data(name)
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._fits[name] = brm(ref["formula"], data, family=ref["family"], seed=1,
+                                       progressbar=False)
+            self.seconds[name] = time.perf_counter() - t0
+        return self._fits[name]
+
+
+@pytest.fixture(scope="session")
+def seed_fit():
+    return _FitCache()

@@ -1,0 +1,130 @@
+"""The Fit object on the seed model: names, summary layout, fixef/ranef/coef/varcorr."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from .conftest import reference
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def fit(seed_fit):
+    return seed_fit("sleep_full")
+
+
+def test_posterior_has_brms_names(fit):
+    post = fit.posterior
+    for v in ["b_Intercept", "b_Days", "sd_Subject__Intercept", "sd_Subject__Days",
+              "cor_Subject__Intercept__Days", "sigma", "Intercept", "r_Subject"]:
+        assert v in post, v
+    assert list(post.data_vars)[:7] == [
+        "b_Intercept", "b_Days", "sd_Subject__Intercept", "sd_Subject__Days",
+        "cor_Subject__Intercept__Days", "sigma", "Intercept",
+    ]
+    r = post["r_Subject"]
+    assert r.dims == ("chain", "draw", "Subject", "Subject__coef")
+    assert list(r.coords["Subject__coef"].values) == ["Intercept", "Days"]
+    assert r.sizes["Subject"] == 18 and r.sizes["chain"] == 4 and r.sizes["draw"] == 1000
+
+
+def test_b_intercept_is_recovered_from_the_centred_intercept(fit):
+    b0 = fit.draws("b_Intercept")
+    expected = fit.draws("Intercept") - 4.5 * fit.draws("b_Days")
+    assert np.allclose(b0, expected)
+
+
+def _skeleton(line: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"-?\d+(\.\d+)?", "#", line)).strip()
+
+
+def test_summary_layout_matches_brms(fit):
+    ref = reference("sleep_full")["summary_text"]
+    ours = str(fit.summary()).splitlines()
+    assert len(ours) == len(ref)
+    assert ours[:3] == ref[:3]
+    assert ours[3] == "   Data: sleepstudy (Number of observations: 180) "
+    assert ours[4:6] == ref[4:6]
+    for a, b in zip(ours[6:], ref[6:], strict=True):
+        assert _skeleton(a) == _skeleton(b)
+        if a and a[0].isalpha() and ("(" in a or a.split()[0] in ("Intercept", "Days", "sigma")):
+            # same row label, same column positions
+            assert len(a) == len(b) and a.split()[0] == b.split()[0]
+    # column headers are identical, character for character
+    assert [ln for ln in ours if "Estimate" in ln] == [ln for ln in ref if "Estimate" in ln]
+
+
+def test_summary_numbers_are_the_posterior_summaries(fit):
+    s = fit.summary()
+    x = fit.draws("b_Days")
+    row = s.fixed.loc["Days"]
+    assert row["Estimate"] == pytest.approx(x.mean())
+    assert row["Est.Error"] == pytest.approx(x.std(ddof=1))
+    assert row["l-95% CI"] == pytest.approx(np.quantile(x, 0.025))
+    assert row["u-95% CI"] == pytest.approx(np.quantile(x, 0.975))
+    line = next(ln for ln in str(s).splitlines() if ln.startswith("Days"))
+    assert line.split()[1:5] == [f"{v:.2f}" for v in row.iloc[:4]]
+
+
+def test_prob_changes_the_interval(fit):
+    s = fit.summary(prob=0.9)
+    assert "l-90% CI" in s.fixed.columns
+    x = fit.draws("sigma")
+    assert s.family_specific.loc["sigma", "u-90% CI"] == pytest.approx(np.quantile(x, 0.95))
+    assert "l-90% CI u-90% CI" in str(s)
+    with pytest.raises(ValueError, match="prob must lie in"):
+        fit.summary(prob=1.5)
+
+
+def test_fixef(fit):
+    fe = fit.fixef()
+    assert list(fe.index) == ["Intercept", "Days"]
+    assert list(fe.columns) == ["Estimate", "Est.Error", "Q2.5", "Q97.5"]
+    assert fe.loc["Days", "Estimate"] == pytest.approx(fit.draws("b_Days").mean())
+    draws = fit.fixef(summary=False)
+    assert draws.shape == (4000, 2)
+
+
+def test_ranef_and_coef(fit):
+    re_ = fit.ranef()["Subject"]
+    assert re_.shape == (18, 8)
+    assert list(re_.columns.get_level_values(0).unique()) == ["Intercept", "Days"]
+    r = fit.posterior["r_Subject"].sel(Subject="308", Subject__coef="Days")
+    assert re_.loc["308", ("Days", "Estimate")] == pytest.approx(float(r.mean()))
+    co = fit.coef()["Subject"]
+    expected = fit.draws("b_Days") + r.values.ravel()
+    assert co.loc["308", ("Days", "Estimate")] == pytest.approx(expected.mean())
+    # partial pooling: subject slopes vary around the population slope
+    slopes = co.xs("Estimate", axis=1, level=1)["Days"]
+    assert slopes.mean() == pytest.approx(fit.fixef().loc["Days", "Estimate"], abs=1.0)
+    assert slopes.std() > 2
+
+
+def test_varcorr(fit):
+    vc = fit.varcorr()
+    assert set(vc) == {"Subject", "residual__"}
+    sd = vc["Subject"].sd
+    assert list(sd.index) == ["Intercept", "Days"]
+    assert sd.loc["Days", "Estimate"] == pytest.approx(fit.draws("sd_Subject__Days").mean())
+    cor = vc["Subject"].cor
+    assert cor.loc["Intercept", ("Days", "Estimate")] == pytest.approx(
+        fit.draws("cor_Subject__Intercept__Days").mean()
+    )
+    assert cor.loc["Days", ("Days", "Estimate")] == pytest.approx(1.0)
+    cov = vc["Subject"].cov
+    expected = (fit.draws("sd_Subject__Days") ** 2).mean()
+    assert cov.loc["Days", ("Days", "Estimate")] == pytest.approx(expected)
+    assert vc["residual__"].sd.loc["sigma", "Estimate"] == pytest.approx(fit.draws("sigma").mean())
+
+
+def test_model_code_names_the_parameterisation(fit):
+    code = fit.model_code()
+    assert "r_1 = (diag(sd_1) * L_1 * z_1)';" in code
+    assert "Intercept ~ student_t(3, 288.7, 59.3);" in code
+    assert "L_1 ~ lkj_corr_cholesky(1);" in code
+    assert "means_X = [4.5]" in code
+    assert "b_Intercept = Intercept - dot(means_X, b);" in code
