@@ -16,6 +16,19 @@ __all__ = ["ConvergenceWarning", "DEFAULT_NUTS_SAMPLER", "SamplerSettings", "con
 # nutpie (Rust NUTS on the Numba-compiled model) samples the seed models faster and with fewer
 # divergences than PyMC's Python NUTS (benchmarks/README.md); either can be chosen per call.
 DEFAULT_NUTS_SAMPLER = "nutpie" if importlib.util.find_spec("nutpie") else "pymc"
+# nutpie's mass-matrix adaptation, by model size (benchmarks/README.md): a low-rank correction
+# captures the intercept/varying-effect correlation of small models (alcohol: bulk ESS 237 ->
+# 1324) but costs too much beyond a few hundred parameters (classroom_uncorr: 15 s -> 300 s),
+# where nutpie's default gradient-based diagonal adaptation is kept.
+LOW_RANK_MAX_PARAMETERS = 250
+
+
+def nutpie_adaptation(model: pm.Model) -> dict:
+    """Default nutpie settings for a model (see LOW_RANK_MAX_PARAMETERS)."""
+    n = sum(int(np.size(v)) for v in model.initial_point().values())
+    if n <= LOW_RANK_MAX_PARAMETERS:
+        return {"low_rank_modified_mass_matrix": True}
+    return {}
 
 
 class ConvergenceWarning(UserWarning):
@@ -59,7 +72,9 @@ def sample(
     cores : int, optional
         Parallel chains; defaults to ``min(chains, number of CPUs)``.
     nuts_sampler : {"nutpie", "pymc", "numpyro", "blackjax"}, optional
-        NUTS implementation; ``"nutpie"`` by default when installed.
+        NUTS implementation; ``"nutpie"`` by default when installed, with its mass-matrix
+        adaptation chosen by model size (``nutpie_adaptation``) unless ``nuts_sampler_kwargs``
+        is given.
     **sampler_kwargs
         Passed to ``pymc.sample`` (e.g. ``target_accept=0.95``).
 
@@ -75,6 +90,9 @@ def sample(
         raise ValueError("chains and thin must be at least 1.")
     if cores is None:
         cores = max(1, min(chains, os.cpu_count() or 1))
+    nuts_sampler = nuts_sampler or DEFAULT_NUTS_SAMPLER
+    if nuts_sampler == "nutpie" and "nuts_sampler_kwargs" not in sampler_kwargs:
+        sampler_kwargs["nuts_sampler_kwargs"] = nutpie_adaptation(model)
     with model, warnings.catch_warnings():
         # PyTensor's default linker here is Numba, which does its own BLAS calls; its warning
         # about the C backend's missing BLAS does not apply.
@@ -87,7 +105,7 @@ def sample(
             random_seed=seed,
             progressbar=progressbar,
             compute_convergence_checks=False,
-            nuts_sampler=nuts_sampler or DEFAULT_NUTS_SAMPLER,
+            nuts_sampler=nuts_sampler,
             **sampler_kwargs,
         )
     if thin > 1:
