@@ -74,9 +74,7 @@ def format_table(
     ncol = len(header)
     names = list(row_names) if row_names is not None else [""] * len(rows)
     name_w = max([len(n) for n in names], default=0)
-    col_w = [
-        max([len(header[j])] + [len(r[j]) for r in rows]) for j in range(ncol)
-    ]
+    col_w = [max([len(header[j])] + [len(r[j]) for r in rows]) for j in range(ncol)]
     blocks: list[list[int]] = []
     current: list[int] = []
     used = name_w

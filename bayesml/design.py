@@ -264,7 +264,9 @@ def make_design(formula: str | BrmsFormula, data: pd.DataFrame) -> Design:
     y = _response(f, df)
 
     X, names, has_int, fixed_terms = _evaluate(f.fixed, df, f.text, "population-level terms")
-    keep = [i for i, n in enumerate(names) if n != "Intercept"] if has_int else list(range(len(names)))
+    keep = (
+        [i for i, n in enumerate(names) if n != "Intercept"] if has_int else list(range(len(names)))
+    )
     Xk = X[:, keep]
     coefs = tuple(names[i] for i in keep)
     means = Xk.mean(axis=0) if has_int else np.zeros(len(keep))
@@ -297,7 +299,9 @@ def _response(f: BrmsFormula, df: pd.DataFrame) -> np.ndarray:
             return s.to_numpy()
         return s.to_numpy(dtype=float)
     try:
-        dm = design_matrices(f"{f.response} ~ 1", df, na_action="pass", extra_namespace=FORMULA_NAMESPACE)
+        dm = design_matrices(
+            f"{f.response} ~ 1", df, na_action="pass", extra_namespace=FORMULA_NAMESPACE
+        )
     except Exception as err:
         raise FormulaError(f"Cannot evaluate the response '{f.response}': {err}", f.text) from err
     return np.asarray(dm.response.design_matrix, dtype=float).ravel()
@@ -312,6 +316,8 @@ def _additions(f: BrmsFormula, df: pd.DataFrame) -> dict[str, np.ndarray]:
         try:
             out[a.name] = np.full(len(df), float(arg))
         except ValueError:
-            dm = design_matrices(f"0 + {arg}", df, na_action="pass", extra_namespace=FORMULA_NAMESPACE)
+            dm = design_matrices(
+                f"0 + {arg}", df, na_action="pass", extra_namespace=FORMULA_NAMESPACE
+            )
             out[a.name] = np.asarray(dm.common.design_matrix, dtype=float).ravel()
     return out

@@ -54,7 +54,9 @@ def brms_posterior(raw: xr.Dataset, bm: BrmsModel) -> xr.Dataset:
             for j in range(1, k):
                 for i in range(j):
                     name = f"cor_{g}__{blk.coefs[i]}__{blk.coefs[j]}"
-                    cors[name] = xr.DataArray(R[:, :, i, j], dims=SAMPLE_DIMS, coords=_sample_coords(raw))
+                    cors[name] = xr.DataArray(
+                        R[:, :, i, j], dims=SAMPLE_DIMS, coords=_sample_coords(raw)
+                    )
         out.update(cors)
         cors = {}
     for dp in bm.family.dpars:
@@ -113,7 +115,12 @@ def _stats(x: np.ndarray, prob: float, robust: bool = False) -> dict[str, np.nda
         est = x.mean(axis=0)
         err = x.std(axis=0, ddof=1)
     # numpy's default ('linear') quantile is R's type 7, as posterior::quantile2 uses
-    return {"Estimate": est, "Est.Error": err, "lo": np.quantile(x, lo, axis=0), "hi": np.quantile(x, hi, axis=0)}
+    return {
+        "Estimate": est,
+        "Est.Error": err,
+        "lo": np.quantile(x, lo, axis=0),
+        "hi": np.quantile(x, hi, axis=0),
+    }
 
 
 def _qnames(prob: float) -> tuple[str, str]:
@@ -225,7 +232,11 @@ class Fit:
         return self._diag
 
     def convergence_warnings(self) -> list[str]:
-        ss = self.idata["sample_stats"].to_dataset() if "sample_stats" in self.idata.children else None
+        ss = (
+            self.idata["sample_stats"].to_dataset()
+            if "sample_stats" in self.idata.children
+            else None
+        )
         return convergence_messages(self.posterior, ss)
 
     def prior_summary(self, all: bool = True) -> PriorTable:  # noqa: A002 - brms's argument name
@@ -241,7 +252,15 @@ class Fit:
     # -- summaries
     def _rows(self, names: list[str], labels: list[str], prob: float, robust: bool) -> pd.DataFrame:
         pct = f"{prob * 100:g}"
-        cols = ["Estimate", "Est.Error", f"l-{pct}% CI", f"u-{pct}% CI", "Rhat", "Bulk_ESS", "Tail_ESS"]
+        cols = [
+            "Estimate",
+            "Est.Error",
+            f"l-{pct}% CI",
+            f"u-{pct}% CI",
+            "Rhat",
+            "Bulk_ESS",
+            "Tail_ESS",
+        ]
         if not names:
             return pd.DataFrame(columns=cols)
         diag = self.diagnostics()
@@ -297,7 +316,11 @@ class Fit:
         dnames = [dp.name for dp in self.family.dpars if dp.name in post]
         spec = self._rows(dnames, dnames, prob, robust)
         notes = []
-        ss = self.idata["sample_stats"].to_dataset() if "sample_stats" in self.idata.children else None
+        ss = (
+            self.idata["sample_stats"].to_dataset()
+            if "sample_stats" in self.idata.children
+            else None
+        )
         if ss is not None and "diverging" in ss:
             n_div = int(ss["diverging"].sum())
             if n_div:
@@ -331,7 +354,9 @@ class Fit:
 
     def _group_draws(self, group: str, with_fixed: bool) -> tuple[np.ndarray, list[str], list[str]]:
         if group not in self.design.groups:
-            raise KeyError(f"No group-level term for '{group}'; groups: {', '.join(self.design.groups)}.")
+            raise KeyError(
+                f"No group-level term for '{group}'; groups: {', '.join(self.design.groups)}."
+            )
         r = self.posterior[f"r_{group}"]
         coefs = [str(c) for c in r.coords[f"{group}__coef"].values]
         levels = [str(v) for v in r.coords[group].values]
@@ -366,7 +391,9 @@ class Fit:
         for g in groups or self.design.groups:
             x, levels, coefs = self._group_draws(g, with_fixed)
             if not summary:
-                out[g] = xr.DataArray(x, dims=("draw", g, "coef"), coords={g: levels, "coef": coefs})
+                out[g] = xr.DataArray(
+                    x, dims=("draw", g, "coef"), coords={g: levels, "coef": coefs}
+                )
                 continue
             frames = {c: _stat_frame(x[:, :, j], levels, prob, robust) for j, c in enumerate(coefs)}
             out[g] = pd.concat(frames, axis=1)
@@ -420,7 +447,8 @@ def _stat_frame(x: np.ndarray, index: list[str], prob: float, robust: bool) -> p
     s = _stats(x, prob, robust)
     lo, hi = _qnames(prob)
     return pd.DataFrame(
-        {"Estimate": s["Estimate"], "Est.Error": s["Est.Error"], lo: s["lo"], hi: s["hi"]}, index=index
+        {"Estimate": s["Estimate"], "Est.Error": s["Est.Error"], lo: s["lo"], hi: s["hi"]},
+        index=index,
     )
 
 

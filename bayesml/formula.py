@@ -16,7 +16,9 @@ __all__ = ["AdditionTerm", "BrmsFormula", "FormulaError", "GroupTerm", "parse_fo
 class FormulaError(ValueError):
     """A formula that cannot be read; the message quotes the formula and marks the fault."""
 
-    def __init__(self, message: str, formula: str | None = None, span: tuple[int, int] | None = None):
+    def __init__(
+        self, message: str, formula: str | None = None, span: tuple[int, int] | None = None
+    ):
         self.formula = formula
         self.span = span
         text = message
@@ -46,7 +48,7 @@ class GroupTerm:
 
 @dataclass(frozen=True)
 class AdditionTerm:
-    """A brms addition term on the left-hand side, e.g. ``trials(n)`` → name 'trials', args ('n',)."""
+    """A brms addition term on the left-hand side: ``trials(n)`` → ('trials', ('n',))."""
 
     name: str
     args: tuple[str, ...]
@@ -135,7 +137,9 @@ def _expand_group(group: str, formula: str, pos: int) -> list[tuple[str, tuple[s
     """``a/b`` → [a, a:b]; ``a:b`` → [a:b]; returns (group name, columns)."""
     group = group.strip()
     if not group:
-        raise FormulaError("Group-level term has no grouping factor after '|'.", formula, (pos, pos + 1))
+        raise FormulaError(
+            "Group-level term has no grouping factor after '|'.", formula, (pos, pos + 1)
+        )
     nested = [g.strip() for g in group.split("/")]
     out = []
     for depth in range(1, len(nested) + 1):
@@ -249,14 +253,18 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
     if len(lhs_parts) > 2:
         raise FormulaError("The response may have one '|' before its addition terms.", text)
     response = lhs_parts[0][0].strip()
-    additions = _parse_additions(lhs_parts[1][0], text, lhs_parts[1][1]) if len(lhs_parts) == 2 else ()
+    additions = (
+        _parse_additions(lhs_parts[1][0], text, lhs_parts[1][1]) if len(lhs_parts) == 2 else ()
+    )
 
     fixed_parts: list[str] = []
     group_terms: list[GroupTerm] = []
     for sign, term, pos in _rhs_terms(rhs, rhs_off):
         if term.startswith("(") and term.endswith(")") and len(_split_top(term[1:-1], "|")) > 1:
             if sign == "-":
-                raise FormulaError("Group-level terms cannot be subtracted.", text, (pos, pos + len(term)))
+                raise FormulaError(
+                    "Group-level terms cannot be subtracted.", text, (pos, pos + len(term))
+                )
             group_terms.extend(_parse_group_term(term[1:-1], term, text, pos))
         else:
             if "|" in term:

@@ -12,6 +12,7 @@ model can use another parameterisation without touching the rest of the builder.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,7 +21,8 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from .design import Design, GroupBlock, make_design
+from ._rformat import r_num
+from .design import Design, GroupBlock, clean_name, make_design
 from .families import Family, get_family
 from .priors import (
     DISTRIBUTIONS,
@@ -127,10 +129,13 @@ class BrmsModel:
         return _observed_name(self.design)
 
 
-def _observed_name(design: Design) -> str:
-    from .design import clean_name
+# Names the builder uses for its own variables; a response with one of them gets a suffix.
+_RESERVED = re.compile(r"^(Y|Xc|b|Intercept|b_Intercept|sigma|(sd|z|L|r|Z|J)_\d+)$")
 
-    return clean_name(design.formula.response) or "y"
+
+def _observed_name(design: Design) -> str:
+    name = clean_name(design.formula.response) or "y"
+    return f"{name}_obs" if _RESERVED.match(name) else name
 
 
 def build_model(
@@ -201,7 +206,9 @@ def make_model(
     fam = get_family(family)
     design = make_design(formula, data)
     priors = prior if prior is not None else default_priors(design, fam)
-    return BrmsModel(design, fam, priors, build_model(design, fam, priors, group_effects), group_effects)
+    return BrmsModel(
+        design, fam, priors, build_model(design, fam, priors, group_effects), group_effects
+    )
 
 
 def model_code(formula: str, data: pd.DataFrame, family: str | Family = "gaussian") -> str:
@@ -232,14 +239,16 @@ def _describe(bm: BrmsModel) -> str:
     ]
     if fx.coefs:
         means = ", ".join(f"{m:.6g}" for m in fx.means)
-        out.append(f"  Xc[N, {len(fx.coefs)}];  // population-level design, columns: {', '.join(fx.coefs)}")
+        out.append(
+            f"  Xc[N, {len(fx.coefs)}];  // population-level design, columns: {', '.join(fx.coefs)}"
+        )
         if fx.intercept:
             out.append(f"  means_X = [{means}];  // Xc = X - means_X (centred for the Intercept)")
     for blk in d.blocks:
+        out.append(f"  J_{blk.id}[N] in 1..{blk.n_levels};  // levels of '{blk.group}'")
         out.append(
-            f"  J_{blk.id}[N] in 1..{blk.n_levels};  // levels of '{blk.group}'"
+            f"  Z_{blk.id}[N, {len(blk.coefs)}];  // group-level design: {', '.join(blk.coefs)}"
         )
-        out.append(f"  Z_{blk.id}[N, {len(blk.coefs)}];  // group-level design: {', '.join(blk.coefs)}")
     out.append("}")
     out.append("parameters {")
     if fx.coefs:
@@ -253,13 +262,17 @@ def _describe(bm: BrmsModel) -> str:
         if blk.has_cor:
             out.append(f"  L_{k}[{m}, {m}];  // Cholesky factor of the correlation matrix")
     for dp in fam.dpars:
-        out.append(f"  {dp.name}{' >= ' + str(dp.lb).rstrip('0').rstrip('.') if dp.lb is not None else ''};")
+        out.append(
+            f"  {dp.name}{'' if dp.lb is None else ' >= ' + r_num(dp.lb)};"
+        )
     out.append("}")
     out.append("transformed parameters {")
     for blk in d.blocks:
         k = blk.id
         if blk.has_cor:
-            out.append(f"  r_{k} = (diag(sd_{k}) * L_{k} * z_{k})';  // [{blk.n_levels}, {len(blk.coefs)}]")
+            out.append(
+                f"  r_{k} = (diag(sd_{k}) * L_{k} * z_{k})';  // [{blk.n_levels}, {len(blk.coefs)}]"
+            )
         else:
             out.append(f"  r_{k} = (diag(sd_{k}) * z_{k})';  // [{blk.n_levels}, {len(blk.coefs)}]")
     out.append("}")
@@ -292,6 +305,10 @@ def _describe(bm: BrmsModel) -> str:
     out.append("}")
     if fx.intercept:
         out.append("generated quantities {")
-        out.append("  b_Intercept = Intercept - dot(means_X, b);" if fx.coefs else "  b_Intercept = Intercept;")
+        out.append(
+            "  b_Intercept = Intercept - dot(means_X, b);"
+            if fx.coefs
+            else "  b_Intercept = Intercept;"
+        )
         out.append("}")
     return "\n".join(out)

@@ -203,7 +203,9 @@ def parse_prior(text: str) -> PriorDist | None:
     name, body = m.group(1), m.group(2)
     known = (*DISTRIBUTIONS, *CORRELATION_DISTRIBUTIONS, *SPECIAL_DISTRIBUTIONS)
     if name not in known:
-        raise PriorError(f"Unknown prior distribution '{name}' in '{text}'; known: {', '.join(known)}.")
+        raise PriorError(
+            f"Unknown prior distribution '{name}' in '{text}'; known: {', '.join(known)}."
+        )
     try:
         args = tuple(float(eval_number(a)) for a in body.split(",")) if body.strip() else ()
     except ValueError as err:
@@ -283,7 +285,9 @@ class PriorTable:
             if r is not None and r.prior:
                 return r
         row = self.find(class_, coef, group, dpar) or self.find(class_, "", "", dpar)
-        return row if row is not None else PriorRow(class_=class_, coef=coef, group=group, dpar=dpar)
+        return (
+            row if row is not None else PriorRow(class_=class_, coef=coef, group=group, dpar=dpar)
+        )
 
     def display_rows(self) -> list[PriorRow]:
         """Rows as brms prints them: empty priors inherit ('(vectorized)') or show '(flat)'."""
@@ -318,8 +322,10 @@ class PriorTable:
 
     def to_frame(self) -> pd.DataFrame:
         rows = self.display_rows()
-        return pd.DataFrame([[getattr(r, "class_" if c == "class" else c) for c in COLUMNS] for r in rows],
-                            columns=list(COLUMNS))
+        return pd.DataFrame(
+            [[getattr(r, "class_" if c == "class" else c) for c in COLUMNS] for r in rows],
+            columns=list(COLUMNS),
+        )
 
     def lines(self) -> list[str]:
         frame = self.to_frame()
@@ -386,7 +392,9 @@ def default_priors(design: Design, family: Family) -> PriorTable:
     cor_groups = [b.group for b in design.blocks if b.has_cor]
     if cor_groups:
         rows.append(PriorRow("lkj(1)", "cor"))
-        rows.extend(PriorRow("", "cor", group=g, source="(vectorized)") for g in dict.fromkeys(cor_groups))
+        rows.extend(
+            PriorRow("", "cor", group=g, source="(vectorized)") for g in dict.fromkeys(cor_groups)
+        )
     if design.blocks:
         rows.append(PriorRow(scale_prior, "sd", lb="0"))
         for g in design.groups:

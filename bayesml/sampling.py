@@ -11,7 +11,13 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-__all__ = ["ConvergenceWarning", "DEFAULT_NUTS_SAMPLER", "SamplerSettings", "convergence_messages", "sample"]
+__all__ = [
+    "ConvergenceWarning",
+    "DEFAULT_NUTS_SAMPLER",
+    "SamplerSettings",
+    "convergence_messages",
+    "sample",
+]
 
 # nutpie (Rust NUTS on the Numba-compiled model) samples the seed models faster and with fewer
 # divergences than PyMC's Python NUTS (benchmarks/README.md); either can be chosen per call.
@@ -110,7 +116,9 @@ def sample(
         )
     if thin > 1:
         idata["posterior"] = idata["posterior"].to_dataset().isel(draw=slice(None, None, thin))
-        idata["sample_stats"] = idata["sample_stats"].to_dataset().isel(draw=slice(None, None, thin))
+        idata["sample_stats"] = (
+            idata["sample_stats"].to_dataset().isel(draw=slice(None, None, thin))
+        )
     return idata
 
 
@@ -129,7 +137,9 @@ def convergence_messages(
                     f"There were {n_div} divergent transitions after warmup. Increasing "
                     "target_accept above 0.8 may help."
                 )
-        depth = next((k for k in ("reached_max_treedepth", "maxdepth_reached") if k in sample_stats), None)
+        depth = next(
+            (k for k in ("reached_max_treedepth", "maxdepth_reached") if k in sample_stats), None
+        )
         if depth is not None:
             n_tree = int(sample_stats[depth].sum())
             if n_tree:

@@ -31,7 +31,9 @@ MODELS = {
 
 
 def main(names: list[str]) -> None:
-    print("| model | brm() wall s | brms s | min bulk ESS | min tail ESS | max Rhat | divergences |")
+    print(
+        "| model | brm() wall s | brms s | min bulk ESS | min tail ESS | max Rhat | divergences |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name in names or MODELS:
         ref = json.loads((REFERENCE / f"{name}.json").read_text())

@@ -75,8 +75,9 @@ class _FitCache:
             t0 = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                self._fits[name] = brm(ref["formula"], data, family=ref["family"], seed=1,
-                                       progressbar=False)
+                self._fits[name] = brm(
+                    ref["formula"], data, family=ref["family"], seed=1, progressbar=False
+                )
             self.seconds[name] = time.perf_counter() - t0
         return self._fits[name]
 

@@ -85,7 +85,9 @@ def test_group_level_predictor_constant_within_groups(toy):
 
 
 def test_duplicated_effect_for_one_group_is_an_error(toy):
-    with pytest.raises(FormulaError, match="Duplicated group-level effect 'Intercept' for group 'g'"):
+    with pytest.raises(
+        FormulaError, match="Duplicated group-level effect 'Intercept' for group 'g'"
+    ):
         make_design("y ~ x + (1 | g) + (1 + x | g)", toy)
 
 
@@ -98,7 +100,9 @@ def test_missing_column_is_named_with_the_available_ones(sleep):
 
 
 def test_missing_grouping_column_names_the_term(sleep):
-    with pytest.raises(KeyError, match=r"Column 'Subj' \(used in formula term '\(Days \| Subj\)'\)"):
+    with pytest.raises(
+        KeyError, match=r"Column 'Subj' \(used in formula term '\(Days \| Subj\)'\)"
+    ):
         make_design("Reaction ~ Days + (Days | Subj)", sleep)
 
 
@@ -112,7 +116,10 @@ def test_rows_with_na_are_dropped_with_a_count(sleep):
     data.loc[[0, 5, 7], "Days"] = np.nan
     data.loc[9, "Reaction"] = np.nan
     data["unused"] = np.nan  # columns the model does not use never drop rows
-    with pytest.warns(DataWarning, match=r"excluded from the model: 4 of 180 rows \(missing values in Reaction, Days\)"):
+    with pytest.warns(
+        DataWarning,
+        match=r"excluded from the model: 4 of 180 rows \(missing values in Reaction, Days\)",
+    ):
         d = make_design("Reaction ~ Days + (1 | Subject)", data)
     assert d.nobs == 176 and d.n_dropped == 4
 

@@ -61,7 +61,11 @@ def test_addition_terms_on_the_left():
         ("y ~ ", "nothing right of '~'", None),
         ("y ~ x + 1|g", "must sit inside parentheses", "          ^^^"),
         ("y | foo(n) ~ x", "Unknown addition term 'foo(n)'", None),
-        ("y ~ (1 | g) + (1 | g)", "Duplicated group-level term for group 'g'", "                ^^^^^^^"),
+        (
+            "y ~ (1 | g) + (1 | g)",
+            "Duplicated group-level term for group 'g'",
+            "                ^^^^^^^",
+        ),
         ("y ~ (1 | p | g)", "'|ID|' correlation syntax is not supported", None),
     ],
 )

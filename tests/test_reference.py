@@ -47,7 +47,9 @@ def test_posterior_matches_brms(name, seed_fit):
         brms_mcse = sd / np.sqrt(row["ess_bulk"])
         tol_mean = max(4 * np.hypot(ours_mcse, brms_mcse), 0.1 * sd)
         if abs(x.mean() - row["mean"]) > tol_mean:
-            problems.append(f"{var}: mean {x.mean():.4g} vs brms {row['mean']:.4g} (tol {tol_mean:.3g})")
+            problems.append(
+                f"{var}: mean {x.mean():.4g} vs brms {row['mean']:.4g} (tol {tol_mean:.3g})"
+            )
         for prob, key in ((0.025, "q2.5"), (0.975, "q97.5")):
             q = np.quantile(x, prob)
             mq = _quantile_mcse(fit, var, prob)
