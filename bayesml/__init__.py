@@ -5,6 +5,14 @@ Pipeline stages, each callable on its own:
 ``brm`` composes them.
 """
 
+import warnings as _warnings
+
+# PyTensor's default linker here is Numba, which calls BLAS itself; the warning that the C
+# backend found no BLAS does not apply (benchmarks/README.md: 15 us per gradient).
+_warnings.filterwarnings(
+    "ignore", message="PyTensor could not link to a BLAS", category=UserWarning
+)
+
 from . import datasets
 from .brm import brm
 from .design import DataWarning, Design, make_design

@@ -33,7 +33,7 @@ def nutpie_adaptation(model: pm.Model) -> dict:
     """Default nutpie settings for a model (see LOW_RANK_MAX_PARAMETERS)."""
     n = sum(int(np.size(v)) for v in model.initial_point().values())
     if n <= LOW_RANK_MAX_PARAMETERS:
-        return {"low_rank_modified_mass_matrix": True}
+        return {"adaptation": "low_rank"}
     return {}
 
 
@@ -79,8 +79,7 @@ def sample(
         Parallel chains; defaults to ``min(chains, number of CPUs)``.
     nuts_sampler : {"nutpie", "pymc", "numpyro", "blackjax"}, optional
         NUTS implementation; ``"nutpie"`` by default when installed, with its mass-matrix
-        adaptation chosen by model size (``nutpie_adaptation``) unless ``nuts_sampler_kwargs``
-        is given.
+        adaptation chosen by model size (``nutpie_adaptation``) unless ``nuts`` is given.
     **sampler_kwargs
         Passed to ``pymc.sample`` (e.g. ``target_accept=0.95``).
 
@@ -97,8 +96,8 @@ def sample(
     if cores is None:
         cores = max(1, min(chains, os.cpu_count() or 1))
     nuts_sampler = nuts_sampler or DEFAULT_NUTS_SAMPLER
-    if nuts_sampler == "nutpie" and "nuts_sampler_kwargs" not in sampler_kwargs:
-        sampler_kwargs["nuts_sampler_kwargs"] = nutpie_adaptation(model)
+    if nuts_sampler == "nutpie" and not {"nuts", "nuts_sampler_kwargs"} & set(sampler_kwargs):
+        sampler_kwargs["nuts"] = nutpie_adaptation(model)
     with model, warnings.catch_warnings():
         # PyTensor's default linker here is Numba, which does its own BLAS calls; its warning
         # about the C backend's missing BLAS does not apply.
