@@ -28,6 +28,19 @@ REMOTE: dict[str, str] = {
     "mathachieveschool": "a7d66c1580ef913676cd302d5c095f6ba90959ba00196b67b27d982bfdbe89af",
     "rats": "d70191d32ee73d3148965f9932300df8d22e197bea59f85b57b8176ac45c6d86",
 }
+# The seed document's Gaussian models and the dataset each is fitted to (tests, benchmarks).
+SEED_MODELS: dict[str, str] = {
+    "sleep_full": "sleepstudy",
+    "sleep_vi": "sleepstudy",
+    "sleep_vs": "sleepstudy",
+    "sleep_diag": "sleepstudy",
+    "alcohol": "alcohol",
+    "classroom_uncorr": "classroom",
+    "classroom_nested": "classroom",
+    "blp_crossed": "blp-short2",
+    "mathach_glp": "mathachieve",
+    "mathach_glp_int": "mathachieve",
+}
 # Column types as the seed document uses them: grouping codes are categories, not numbers.
 CATEGORICAL = {"sleepstudy": ["Subject"], "rats": ["batch"]}
 

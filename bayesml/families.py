@@ -7,7 +7,7 @@ the row instead of branching on family names.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
@@ -63,7 +63,6 @@ class Family:
     likelihood: Callable  # (name, mu, dpars: dict, observed, design, shape) -> RV
     aliases: tuple[str, ...] = ()
     link: str = ""  # chosen link; empty means the first (default) one
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def link_name(self) -> str:

@@ -14,20 +14,10 @@ import warnings
 from pathlib import Path
 
 from bayesml import brm, datasets
+from bayesml.datasets import SEED_MODELS
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "brms"
-MODELS = {
-    "sleep_full": "sleepstudy",
-    "sleep_vi": "sleepstudy",
-    "sleep_vs": "sleepstudy",
-    "sleep_diag": "sleepstudy",
-    "alcohol": "alcohol",
-    "classroom_uncorr": "classroom",
-    "classroom_nested": "classroom",
-    "blp_crossed": "blp-short2",
-    "mathach_glp": "mathachieve",
-    "mathach_glp_int": "mathachieve",
-}
+MODELS = SEED_MODELS
 
 
 def main(names: list[str]) -> None:

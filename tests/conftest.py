@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bayesml.datasets import SEED_MODELS
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 REFERENCE = SHARED / "reference"
@@ -18,18 +20,7 @@ if (SHARED / "data").is_dir():
     os.environ.setdefault("BAYESML_DATA", str(SHARED / "data"))
 
 # Seed models: name -> dataset (the reference JSON holds the formula and family).
-SEED_DATA = {
-    "sleep_full": "sleepstudy",
-    "sleep_vi": "sleepstudy",
-    "sleep_vs": "sleepstudy",
-    "sleep_diag": "sleepstudy",
-    "alcohol": "alcohol",
-    "classroom_uncorr": "classroom",
-    "classroom_nested": "classroom",
-    "blp_crossed": "blp-short2",
-    "mathach_glp": "mathachieve",
-    "mathach_glp_int": "mathachieve",
-}
+SEED_DATA = SEED_MODELS
 GAUSSIAN_SEED = list(SEED_DATA)
 
 
