@@ -16,7 +16,7 @@ _warnings.filterwarnings(
 from . import datasets
 from .brm import brm
 from .design import DataWarning, Design, make_design
-from .families import FAMILIES, Family, get_family
+from .families import FAMILIES, Family, ResponseError, family, get_family
 from .fit import Fit, Summary
 from .formula import BrmsFormula, FormulaError, GroupTerm, parse_formula
 from .model import BrmsModel, build_model, make_model, model_code
@@ -38,11 +38,13 @@ __all__ = [
     "GroupTerm",
     "PriorError",
     "PriorTable",
+    "ResponseError",
     "Summary",
     "brm",
     "build_model",
     "datasets",
     "default_priors",
+    "family",
     "get_family",
     "get_prior",
     "make_design",

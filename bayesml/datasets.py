@@ -28,8 +28,9 @@ REMOTE: dict[str, str] = {
     "mathachieveschool": "a7d66c1580ef913676cd302d5c095f6ba90959ba00196b67b27d982bfdbe89af",
     "rats": "d70191d32ee73d3148965f9932300df8d22e197bea59f85b57b8176ac45c6d86",
 }
-# The seed document's Gaussian models and the dataset each is fitted to (tests, benchmarks).
+# The seed document's models and the dataset each is fitted to (tests, benchmarks).
 SEED_MODELS: dict[str, str] = {
+    "rats": "rats",
     "sleep_full": "sleepstudy",
     "sleep_vi": "sleepstudy",
     "sleep_vs": "sleepstudy",
@@ -40,9 +41,23 @@ SEED_MODELS: dict[str, str] = {
     "blp_crossed": "blp-short2",
     "mathach_glp": "mathachieve",
     "mathach_glp_int": "mathachieve",
+    "sleep_glmm": "sleepstudy",
 }
+GAUSSIAN_SEED_MODELS = tuple(m for m in SEED_MODELS if m not in ("rats", "sleep_glmm"))
 # Column types as the seed document uses them: grouping codes are categories, not numbers.
 CATEGORICAL = {"sleepstudy": ["Subject"], "rats": ["batch"]}
+
+
+def seed_model_data(model: str) -> pd.DataFrame:
+    """The data of one seed model, prepared as the seed document does.
+
+    ``sleep_glmm`` adds ``fast_rt = Reaction < median(Reaction)`` to sleepstudy.
+    """
+    df = load(SEED_MODELS[model])
+    if model == "sleep_glmm":
+        df = df.assign(fast_rt=df["Reaction"] < df["Reaction"].median())
+        df.attrs["name"] = "sleepstudy"
+    return df
 
 
 def data_home() -> Path:

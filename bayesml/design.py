@@ -7,6 +7,7 @@ and the response, after dropping rows with missing values in any column the mode
 
 from __future__ import annotations
 
+import ast
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import pandas as pd
 from formulae import design_matrices, model_description
 
 from ._rformat import r_num
+from .families import Family, ResponseData, get_family
 from .formula import BrmsFormula, FormulaError, GroupTerm, parse_formula
 
 __all__ = ["Design", "FixedDesign", "GroupBlock", "make_design", "clean_name"]
@@ -106,6 +108,8 @@ class Design:
     blocks: tuple[GroupBlock, ...]
     additions: dict[str, np.ndarray] = field(default_factory=dict)
     n_dropped: int = 0
+    response: ResponseData | None = None  # the response as the family's likelihood codes it
+    offset: np.ndarray | None = None  # sum of offset(...) terms
 
     @property
     def nobs(self) -> int:
@@ -198,13 +202,18 @@ def _level_labels(data: pd.DataFrame, cols: tuple[str, ...]) -> tuple[np.ndarray
     return np.array([lookup[v] for v in pasted], dtype=np.int64), tuple(names)
 
 
-def make_design(formula: str | BrmsFormula, data: pd.DataFrame) -> Design:
+def make_design(
+    formula: str | BrmsFormula, data: pd.DataFrame, family: str | Family = "gaussian"
+) -> Design:
     """Build design matrices and level indices for a formula (brms's ``make_standata``).
 
     Parameters
     ----------
     formula : str or BrmsFormula
     data : pandas.DataFrame
+    family : str or Family
+        Checks the response (and ``trials``/``se``) against the family's rule and codes it
+        for the likelihood (``Design.response``).
 
     Returns
     -------
@@ -216,6 +225,8 @@ def make_design(formula: str | BrmsFormula, data: pd.DataFrame) -> Design:
         The formula cannot be read or evaluated.
     KeyError
         A column named in the formula is missing (the message lists the available ones).
+    ResponseError
+        The response does not suit the family (the message names the column and the rule).
 
     Notes
     -----
@@ -223,6 +234,7 @@ def make_design(formula: str | BrmsFormula, data: pd.DataFrame) -> Design:
     ``DataWarning`` giving the count, as brms does.
     """
     f = parse_formula(formula)
+    fam = get_family(family)
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     needed: dict[str, str] = {}
@@ -239,11 +251,11 @@ def make_design(formula: str | BrmsFormula, data: pd.DataFrame) -> Design:
             needed.setdefault(v, t.text)
     for a in f.additions:
         for arg in a.args:
-            try:
-                float(arg)
-            except ValueError:
-                for v in _variables(arg, f"{a.name}() argument", f.text):
-                    needed.setdefault(v, f"{a.name}({arg})")
+            for v in expression_columns(arg, f"{a.name}() argument", f.text):
+                needed.setdefault(v, f"{a.name}({arg})")
+    for off in f.offsets:
+        for v in expression_columns(off, "offset", f.text):
+            needed.setdefault(v, f"offset({off})")
     _check_columns(needed, data)
 
     used = list(needed)
@@ -289,13 +301,23 @@ def make_design(formula: str | BrmsFormula, data: pd.DataFrame) -> Design:
             owner[c] = t.text
         index, levels = _level_labels(df, t.group_vars)
         blocks.append(GroupBlock(i, t.group, znames, t.correlated, Z, index, levels, t, zterms))
-    return Design(f, df, y, fixed, tuple(blocks), _additions(f, df), n_dropped)
+    additions = _additions(f, df)
+    # the family sees the column itself, so that ordered categories keep their order
+    raw_y = df[f.response] if f.response in df.columns else y
+    response = fam.prepare_response(f.response, raw_y, additions)
+    offset = None
+    if f.offsets:
+        offset = sum(eval_expression(o, df, f"offset({o})", f.text) for o in f.offsets)
+        offset = np.broadcast_to(np.asarray(offset, dtype=float), (len(df),)).copy()
+    return Design(
+        f, df, y, fixed, tuple(blocks), additions, n_dropped, response=response, offset=offset
+    )
 
 
 def _response(f: BrmsFormula, df: pd.DataFrame) -> np.ndarray:
     if f.response in df.columns:
         s = df[f.response]
-        if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or s.dtype == bool:
+        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
             return s.to_numpy()
         return s.to_numpy(dtype=float)
     try:
@@ -312,12 +334,60 @@ def _additions(f: BrmsFormula, df: pd.DataFrame) -> dict[str, np.ndarray]:
     for a in f.additions:
         if not a.args:
             raise FormulaError(f"Addition term {a.name}() needs an argument.", f.text)
-        arg = a.args[0]
-        try:
-            out[a.name] = np.full(len(df), float(arg))
-        except ValueError:
-            dm = design_matrices(
-                f"0 + {arg}", df, na_action="pass", extra_namespace=FORMULA_NAMESPACE
-            )
-            out[a.name] = np.asarray(dm.common.design_matrix, dtype=float).ravel()
+        value = eval_expression(a.args[0], df, f"{a.name}({a.args[0]})", f.text)
+        out[a.name] = np.broadcast_to(np.asarray(value, dtype=float), (len(df),)).copy()
     return out
+
+
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Name,
+    ast.Constant,
+    ast.Call,
+    ast.Load,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.USub,
+    ast.UAdd,
+)
+
+
+def _parse_expression(expr: str, where: str, formula: str) -> ast.Expression:
+    # R's ^ is Python's **
+    try:
+        tree = ast.parse(expr.replace("^", "**"), mode="eval")
+    except SyntaxError as err:
+        raise FormulaError(f"Cannot read {where} '{expr}'.", formula) from err
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise FormulaError(
+                f"Cannot read {where} '{expr}': only column names, numbers, + - * / ^ and "
+                f"functions ({', '.join(FORMULA_NAMESPACE)}) are allowed.",
+                formula,
+            )
+        if isinstance(node, ast.Call) and not (
+            isinstance(node.func, ast.Name) and node.func.id in FORMULA_NAMESPACE
+        ):
+            raise FormulaError(f"Unknown function in {where} '{expr}'.", formula)
+    return tree
+
+
+def expression_columns(expr: str, where: str, formula: str) -> list[str]:
+    """Data columns an arithmetic expression such as ``m + (n - m)`` uses."""
+    tree = _parse_expression(expr, where, formula)
+    funcs = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    return sorted(names - funcs)
+
+
+def eval_expression(expr: str, df: pd.DataFrame, where: str, formula: str) -> np.ndarray:
+    """Evaluate an arithmetic expression of columns (addition-term arguments, offsets)."""
+    tree = _parse_expression(expr, where, formula)
+    cols = {c: df[c].to_numpy(dtype=float) for c in expression_columns(expr, where, formula)}
+    code = compile(tree, "<formula>", "eval")
+    return eval(code, {"__builtins__": {}}, {**FORMULA_NAMESPACE, **cols})  # noqa: S307 - checked AST

@@ -1,19 +1,44 @@
 """The declarative family table: response distributions, links and distributional parameters.
 
-Each family is one ``Family`` row; the model builder, the prior defaults and the summary read
-the row instead of branching on family names.
+Each family is one ``Family`` row: its links (default first), its distributional parameters
+with bounds and default priors, the rule its response must follow, and the PyMC likelihood.
+The design, the prior defaults, the model builder and the summary read the row instead of
+branching on family names.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-__all__ = ["Family", "Link", "DistParam", "FAMILIES", "LINKS", "get_family"]
+__all__ = [
+    "FAMILIES",
+    "LINKS",
+    "DistParam",
+    "Family",
+    "Likelihood",
+    "Link",
+    "ResponseError",
+    "ResponseRule",
+    "family",
+    "get_family",
+]
+
+
+class ResponseError(ValueError):
+    """A response (or ``trials``/``se`` column) that the family cannot model."""
+
+
+# -- links -------------------------------------------------------------------------------
+
+
+def _probit_inv(eta):
+    return 0.5 * (1 + pt.erf(eta / np.sqrt(2)))
 
 
 @dataclass(frozen=True)
@@ -23,20 +48,24 @@ class Link:
     name: str
     inverse: Callable  # pytensor: linear predictor -> mean
     data: Callable | None  # numpy: response -> link scale; None where brms does not transform
+    inverse_np: Callable | None = None  # numpy inverse, for summaries of draws
 
 
 LINKS: dict[str, Link] = {
-    "identity": Link("identity", lambda eta: eta, lambda y: y),
-    "log": Link("log", pt.exp, np.log),
-    "inverse": Link("inverse", lambda eta: 1 / eta, lambda y: 1 / y),
-    "sqrt": Link("sqrt", pt.sqr, np.sqrt),
-    "logit": Link("logit", pt.sigmoid, None),
-    "probit": Link("probit", lambda eta: 0.5 * (1 + pt.erf(eta / np.sqrt(2))), None),
+    "identity": Link("identity", lambda eta: eta, lambda y: y, lambda e: e),
+    "log": Link("log", pt.exp, np.log, np.exp),
+    "inverse": Link("inverse", lambda eta: 1 / eta, lambda y: 1 / y, lambda e: 1 / e),
+    "sqrt": Link("sqrt", pt.sqr, np.sqrt, np.square),
+    "logit": Link("logit", pt.sigmoid, None, lambda e: 1 / (1 + np.exp(-e))),
+    "probit": Link("probit", _probit_inv, None),
     "cloglog": Link("cloglog", lambda eta: 1 - pt.exp(-pt.exp(eta)), None),
 }
 
 # brms replaces zeros before log-type links when computing default priors (def_scale_prior).
 ZERO_SHIFT_LINKS = frozenset({"log", "inverse", "1/mu^2"})
+
+
+# -- distributional parameters ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -45,22 +74,327 @@ class DistParam:
 
     ``default`` names the rule for its default prior: ``"scale"`` is brms's
     ``student_t(3, 0, S)`` with S from the response; anything else is a fixed prior string.
+    ``fixed`` holds the value of a parameter that is not estimated (cumulative's ``disc``);
+    ``dropped_by`` names an addition term that removes the parameter (``se`` removes
+    ``sigma`` unless ``se(..., sigma = TRUE)``).
     """
 
     name: str
-    default: str
+    default: str = ""
     lb: float | None = None
     ub: float | None = None
+    fixed: float | None = None
+    dropped_by: str | None = None
+
+
+# -- responses -----------------------------------------------------------------------------
+
+
+@dataclass
+class ResponseData:
+    """The response as the likelihood uses it, with what the family needs beside it."""
+
+    y: np.ndarray
+    trials: np.ndarray | None = None
+    se: np.ndarray | None = None
+    categories: tuple[str, ...] = ()  # ordinal families: category labels, lowest first
+
+    @property
+    def n_thresholds(self) -> int:
+        return max(len(self.categories) - 1, 0)
+
+
+def _values(y) -> pd.Series:
+    return pd.Series(np.asarray(y, dtype=object) if not _is_numeric(y) else np.asarray(y))
+
+
+def _is_numeric(y) -> bool:
+    arr = np.asarray(y)
+    return arr.dtype != object and np.issubdtype(arr.dtype, np.number) and arr.dtype != bool
+
+
+def _first_bad(mask: np.ndarray, y: np.ndarray) -> str:
+    i = int(np.flatnonzero(mask)[0])
+    return f"{_show(y[i])} in row {i + 1}"
+
+
+def _show(v) -> str:
+    if isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _need_numeric(fam: str, col: str, y, what: str) -> np.ndarray:
+    if not _is_numeric(y):
+        raise ResponseError(
+            f"Family '{fam}' needs {what}, but response '{col}' is not numeric "
+            f"(values such as '{_values(y).iloc[0]}')."
+        )
+    return np.asarray(y, dtype=float)
+
+
+def _real(fam, col, y, adds) -> ResponseData:
+    return ResponseData(_need_numeric(fam, col, y, "real numbers"))
+
+
+def _positive(fam, col, y, adds) -> ResponseData:
+    y = _need_numeric(fam, col, y, "positive real numbers")
+    bad = y <= 0
+    if bad.any():
+        raise ResponseError(
+            f"Family '{fam}' needs a response > 0, but '{col}' has {int(bad.sum())} value(s) "
+            f"<= 0 (e.g. {_first_bad(bad, y)})."
+        )
+    return ResponseData(y)
+
+
+def _unit_open(fam, col, y, adds) -> ResponseData:
+    y = _need_numeric(fam, col, y, "proportions")
+    bad = (y <= 0) | (y >= 1)
+    if bad.any():
+        raise ResponseError(
+            f"Family '{fam}' needs a response strictly between 0 and 1, but '{col}' has "
+            f"{int(bad.sum())} value(s) outside (0, 1) (e.g. {_first_bad(bad, y)})."
+        )
+    return ResponseData(y)
+
+
+def _counts(fam, col, y, adds) -> ResponseData:
+    y = _need_numeric(fam, col, y, "non-negative integer counts")
+    bad = (y < 0) | (y != np.round(y))
+    if bad.any():
+        raise ResponseError(
+            f"Family '{fam}' needs non-negative integer counts, but '{col}' has "
+            f"{int(bad.sum())} value(s) that are not (e.g. {_first_bad(bad, y)})."
+        )
+    return ResponseData(y.astype(np.int64))
+
+
+def _binary(fam, col, y, adds) -> ResponseData:
+    arr = np.asarray(y)
+    if arr.dtype == bool:
+        return ResponseData(arr.astype(np.int64))
+    s = pd.Series(y)
+    if isinstance(s.dtype, pd.CategoricalDtype) or not _is_numeric(arr):
+        levels = (
+            list(s.cat.categories)
+            if isinstance(s.dtype, pd.CategoricalDtype)
+            else sorted(s.unique(), key=str)
+        )
+        if len(levels) != 2:
+            raise ResponseError(
+                f"Family '{fam}' needs a binary response: 0/1, true/false or two levels, "
+                f"but '{col}' has {len(levels)} levels ({', '.join(map(str, levels[:5]))})."
+            )
+        # like R's factors: the first level is 0, the second 1
+        return ResponseData((s == levels[1]).to_numpy().astype(np.int64))
+    yf = arr.astype(float)
+    bad = ~np.isin(yf, (0.0, 1.0))
+    if bad.any():
+        raise ResponseError(
+            f"Family '{fam}' needs a response of 0s and 1s, but '{col}' has "
+            f"{int(bad.sum())} other value(s) (e.g. {_first_bad(bad, yf)})."
+        )
+    return ResponseData(yf.astype(np.int64))
+
+
+def _binomial(fam, col, y, adds) -> ResponseData:
+    if "trials" not in adds:
+        raise ResponseError(
+            f"Family '{fam}' needs the number of trials: write '{col} | trials(n) ~ ...' "
+            f"(n a column or a number), or lme4's 'cbind({col}, failures) ~ ...'."
+        )
+    y = _counts(fam, col, y, adds).y
+    n = np.asarray(adds["trials"], dtype=float)
+    bad_n = (n < 0) | (n != np.round(n))
+    if bad_n.any():
+        raise ResponseError(
+            f"trials() for family '{fam}' must be non-negative integers, got "
+            f"{_first_bad(bad_n, n)}."
+        )
+    over = y > n
+    if over.any():
+        i = int(np.flatnonzero(over)[0])
+        raise ResponseError(
+            f"Family '{fam}': successes '{col}' exceed trials in {int(over.sum())} row(s) "
+            f"(e.g. row {i + 1}: {int(y[i])} successes of {int(n[i])} trials)."
+        )
+    return ResponseData(y, trials=n.astype(np.int64))
+
+
+def _ordinal(fam, col, y, adds) -> ResponseData:
+    s = pd.Series(y)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        if not s.cat.ordered:
+            raise ResponseError(
+                f"Family '{fam}' needs ordered categories; '{col}' is an unordered categorical. "
+                "Make it ordered (pd.Categorical(..., ordered=True)) or code it as 1..K."
+            )
+        cats = tuple(str(c) for c in s.cat.categories)
+        codes = s.cat.codes.to_numpy().astype(np.int64)
+    elif _is_numeric(s.to_numpy()):
+        yf = s.to_numpy(dtype=float)
+        bad = (yf < 1) | (yf != np.round(yf))
+        if bad.any():
+            raise ResponseError(
+                f"Family '{fam}' needs ordinal categories coded 1, 2, ..., K or an ordered "
+                f"categorical, but '{col}' has {_first_bad(bad, yf)}."
+            )
+        k = int(yf.max())
+        cats = tuple(str(i) for i in range(1, k + 1))
+        codes = yf.astype(np.int64) - 1
+    else:
+        raise ResponseError(
+            f"Family '{fam}' needs ordinal categories coded 1, 2, ..., K or an ordered "
+            f"categorical, but '{col}' holds text; make it pd.Categorical(..., ordered=True)."
+        )
+    if len(cats) < 3:
+        raise ResponseError(
+            f"Family '{fam}' needs at least 3 ordered categories, but '{col}' has "
+            f"{len(cats)} ({', '.join(cats)}); use family 'bernoulli' for two."
+        )
+    return ResponseData(codes, categories=cats)
+
+
+@dataclass(frozen=True)
+class ResponseRule:
+    """What a family's response must be: a description and the check that prepares it."""
+
+    description: str
+    prepare: Callable[[str, str, np.ndarray, dict], ResponseData]
+
+
+RESPONSES = {
+    "real": ResponseRule("real numbers", _real),
+    "positive": ResponseRule("positive real numbers", _positive),
+    "unit": ResponseRule("proportions in (0, 1)", _unit_open),
+    "count": ResponseRule("non-negative integer counts", _counts),
+    "binary": ResponseRule("0/1 or a two-level variable", _binary),
+    "binomial": ResponseRule("successes out of trials(n)", _binomial),
+    "ordinal": ResponseRule("ordered categories 1..K", _ordinal),
+}
+
+
+# -- likelihoods -----------------------------------------------------------------------------
+
+
+@dataclass
+class Likelihood:
+    """What a family's likelihood builder receives."""
+
+    eta: pt.TensorVariable  # linear predictor (no thresholds)
+    link: str
+    dpars: dict[str, pt.TensorVariable]
+    response: ResponseData
+    shape: tuple
+    thresholds: pt.TensorVariable | None = None
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def mu(self) -> pt.TensorVariable:
+        return LINKS[self.link].inverse(self.eta)
+
+    def sigma(self) -> pt.TensorVariable:
+        """sigma, combined with known standard errors from ``se()`` when given."""
+        se = self.response.se
+        if se is None:
+            return self.dpars["sigma"]
+        if "sigma" in self.dpars:
+            return pt.sqrt(self.dpars["sigma"] ** 2 + se**2)
+        return pt.as_tensor_variable(se)
+
+
+def _gaussian(L: Likelihood):
+    return pm.Normal.dist(mu=L.mu, sigma=L.sigma(), shape=L.shape)
+
+
+def _student(L: Likelihood):
+    return pm.StudentT.dist(nu=L.dpars["nu"], mu=L.mu, sigma=L.sigma(), shape=L.shape)
+
+
+def _lognormal(L: Likelihood):
+    return pm.LogNormal.dist(mu=L.mu, sigma=L.dpars["sigma"], shape=L.shape)
+
+
+def _bernoulli(L: Likelihood):
+    if L.link == "logit":  # stable for large |eta|
+        return pm.Bernoulli.dist(logit_p=L.eta, shape=L.shape)
+    return pm.Bernoulli.dist(p=L.mu, shape=L.shape)
+
+
+def _binomial_lik(L: Likelihood):
+    n = pt.as_tensor_variable(L.response.trials)
+    if L.link == "logit":
+        return pm.Binomial.dist(n=n, logit_p=L.eta, shape=L.shape)
+    return pm.Binomial.dist(n=n, p=L.mu, shape=L.shape)
+
+
+def _poisson(L: Likelihood):
+    return pm.Poisson.dist(mu=L.mu, shape=L.shape)
+
+
+def _negbinomial(L: Likelihood):
+    # brms: Var = mu + mu^2 / shape; PyMC's alpha is that shape
+    return pm.NegativeBinomial.dist(mu=L.mu, alpha=L.dpars["shape"], shape=L.shape)
+
+
+def _gamma(L: Likelihood):
+    # brms: mean mu, shape alpha, so rate = shape / mu
+    shape = L.dpars["shape"]
+    return pm.Gamma.dist(alpha=shape, beta=shape / L.mu, shape=L.shape)
+
+
+def _beta(L: Likelihood):
+    mu, phi = L.mu, L.dpars["phi"]
+    return pm.Beta.dist(alpha=mu * phi, beta=(1 - mu) * phi, shape=L.shape)
+
+
+def _cumulative(L: Likelihood):
+    # P(y <= k) = F(thres_k - eta), F the inverse link (brms's cumulative family)
+    cdf = LINKS[L.link].inverse(L.thresholds[None, :] - L.eta[:, None])
+    n = cdf.shape[0]
+    p = pt.concatenate([cdf[:, :1], cdf[:, 1:] - cdf[:, :-1], 1 - cdf[:, -1:]], axis=1)
+    p = pt.clip(p, 1e-12, 1.0)
+    p = p / p.sum(axis=1, keepdims=True)
+    return pm.Categorical.dist(p=p, shape=(n,))
+
+
+# -- the table -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Family:
-    """One row of the family table."""
+    """One row of the family table.
+
+    Attributes
+    ----------
+    name : str
+        brms's name, as printed on the summary's Family line.
+    links : tuple of str
+        Allowed links for ``mu``, the default first.
+    dpars : tuple of DistParam
+        Distributional parameters besides ``mu``.
+    response : str
+        Key of ``RESPONSES``: the rule the response must follow.
+    dist : callable
+        ``Likelihood -> unnamed PyMC distribution``.
+    additions : tuple of str
+        Addition terms the family accepts (``weights`` everywhere).
+    ordinal : bool
+        Thresholds (class ``Intercept``, one per category boundary) replace the intercept.
+    scale_link : str
+        Link brms uses for the data-driven default priors when it is not the mu link
+        (lognormal's log scale).
+    """
 
     name: str
     links: tuple[str, ...]
     dpars: tuple[DistParam, ...]
-    likelihood: Callable  # (name, mu, dpars: dict, observed, design, shape) -> RV
+    response: str
+    dist: Callable[[Likelihood], object]
+    additions: tuple[str, ...] = ("weights",)
+    ordinal: bool = False
+    scale_link: str = ""
     aliases: tuple[str, ...] = ()
     link: str = ""  # chosen link; empty means the first (default) one
 
@@ -72,6 +406,11 @@ class Family:
     def mu_link(self) -> Link:
         return LINKS[self.link_name]
 
+    @property
+    def prior_link(self) -> Link:
+        """Link whose scale the data-driven default priors use."""
+        return LINKS[self.scale_link or self.link_name]
+
     def with_link(self, link: str | None) -> Family:
         if link is None:
             return self
@@ -80,17 +419,58 @@ class Family:
                 f"Link '{link}' is not available for family '{self.name}'; "
                 f"allowed: {', '.join(self.links)}."
             )
-        return Family(self.name, self.links, self.dpars, self.likelihood, self.aliases, link)
+        return replace(self, link=link)
+
+    def estimated_dpars(self, additions=()) -> tuple[DistParam, ...]:
+        """Parameters with a prior and draws, given the formula's addition terms.
+
+        ``additions`` are the formula's ``AdditionTerm`` s: ``se(s)`` removes ``sigma``,
+        ``se(s, sigma = TRUE)`` keeps it.
+        """
+        out = []
+        for d in self.dpars:
+            if d.fixed is not None:
+                continue
+            term = next((a for a in additions if a.name == d.dropped_by), None)
+            if term is not None and dict(term.kwargs).get(d.name, "FALSE").upper() not in (
+                "TRUE",
+                "T",
+            ):
+                continue
+            out.append(d)
+        return tuple(out)
 
     def links_line(self) -> str:
         """The summary's ``Links:`` text (brms 2.18 lists every dpar)."""
         parts = [f"mu = {self.link_name}"] + [f"{d.name} = identity" for d in self.dpars]
         return "; ".join(parts)
 
+    def prepare_response(self, column: str, y, additions: dict) -> ResponseData:
+        """Check the response against the family's rule and code it for the likelihood."""
+        for base in additions:
+            if base not in self.additions:
+                allowed = ", ".join(f"{a}()" for a in self.additions)
+                raise ResponseError(
+                    f"Addition term {base}() cannot be used with family '{self.name}' "
+                    f"(it accepts: {allowed})."
+                )
+        data = RESPONSES[self.response].prepare(self.name, column, y, additions)
+        if "se" in additions:
+            se = np.asarray(additions["se"], dtype=float)
+            bad = se < 0
+            if bad.any():
+                raise ResponseError(
+                    f"se() must be non-negative standard errors, got {_first_bad(bad, se)}."
+                )
+            data.se = se
+        return data
 
-def _gaussian(name, mu, dpars, observed, design, shape):
-    return pm.Normal(name, mu=mu, sigma=dpars["sigma"], observed=observed, shape=shape)
+    def __str__(self) -> str:
+        return f"{self.name}(link = {self.link_name})"
 
+
+_SIGMA = DistParam("sigma", "scale", lb=0.0, dropped_by="se")
+_GAMMA_001 = "gamma(0.01, 0.01)"
 
 FAMILIES: dict[str, Family] = {
     f.name: f
@@ -98,9 +478,68 @@ FAMILIES: dict[str, Family] = {
         Family(
             "gaussian",
             ("identity", "log", "inverse"),
-            (DistParam("sigma", "scale", lb=0.0),),
+            (_SIGMA,),
+            "real",
             _gaussian,
+            additions=("weights", "se"),
             aliases=("normal",),
+        ),
+        Family(
+            "student",
+            ("identity", "log", "inverse"),
+            (_SIGMA, DistParam("nu", "gamma(2, 0.1)", lb=1.0)),
+            "real",
+            _student,
+            additions=("weights", "se"),
+        ),
+        Family("bernoulli", ("logit", "probit", "cloglog"), (), "binary", _bernoulli),
+        Family(
+            "binomial",
+            ("logit", "probit", "cloglog"),
+            (),
+            "binomial",
+            _binomial_lik,
+            additions=("weights", "trials"),
+        ),
+        Family("poisson", ("log", "identity", "sqrt"), (), "count", _poisson),
+        Family(
+            "negbinomial",
+            ("log", "identity", "sqrt"),
+            (DistParam("shape", _GAMMA_001, lb=0.0),),
+            "count",
+            _negbinomial,
+        ),
+        Family(
+            "lognormal",
+            ("identity", "inverse"),
+            (DistParam("sigma", "scale", lb=0.0),),
+            "positive",
+            _lognormal,
+            scale_link="log",
+        ),
+        Family(
+            "gamma",
+            ("log", "identity", "inverse"),
+            (DistParam("shape", _GAMMA_001, lb=0.0),),
+            "positive",
+            _gamma,
+            aliases=("Gamma",),
+        ),
+        Family(
+            "beta",
+            ("logit", "probit", "cloglog"),
+            (DistParam("phi", _GAMMA_001, lb=0.0),),
+            "unit",
+            _beta,
+            aliases=("Beta",),
+        ),
+        Family(
+            "cumulative",
+            ("logit", "probit", "cloglog"),
+            (DistParam("disc", fixed=1.0),),
+            "ordinal",
+            _cumulative,
+            ordinal=True,
         ),
     ]
 }
@@ -116,8 +555,21 @@ def get_family(family: str | Family, link: str | None = None) -> Family:
     """
     if isinstance(family, Family):
         return family.with_link(link)
-    key = str(family).strip()
+    if not isinstance(family, str):
+        raise TypeError(f"family must be a name or a Family, got {type(family).__name__}.")
+    key = family.strip()
     for f in FAMILIES.values():
-        if key == f.name or key in f.aliases or key.lower() in (f.name.lower(), *f.aliases):
+        if key.lower() in (f.name.lower(), *(a.lower() for a in f.aliases)):
             return f.with_link(link)
     raise ValueError(f"Unknown family '{family}'; known families: {', '.join(FAMILIES)}.")
+
+
+def family(name: str, link: str | None = None) -> Family:
+    """A family with a chosen link, as brms's ``bernoulli(link = "probit")``.
+
+    Examples
+    --------
+    >>> family("bernoulli", link="probit").link_name
+    'probit'
+    """
+    return get_family(name, link)

@@ -35,7 +35,11 @@ def brms_posterior(raw: xr.Dataset, bm: BrmsModel) -> xr.Dataset:
         extra = [k for k in da.coords if k not in SAMPLE_DIMS]
         return da.drop_vars(extra)
 
-    if fx.intercept:
+    thres = _threshold_labels(bm)
+    if thres:
+        for i, k in enumerate(thres):
+            out[f"b_Intercept[{k}]"] = scalar(raw["b_Intercept"].isel(thres=i))
+    elif fx.intercept:
         out["b_Intercept"] = scalar(raw["b_Intercept"])
     for i, c in enumerate(fx.coefs):
         out[f"b_{c}"] = scalar(raw["b"].isel(b_coef=i))
@@ -59,9 +63,12 @@ def brms_posterior(raw: xr.Dataset, bm: BrmsModel) -> xr.Dataset:
                     )
         out.update(cors)
         cors = {}
-    for dp in bm.family.dpars:
+    for dp in bm.family.estimated_dpars(d.formula.additions):
         out[dp.name] = scalar(raw[dp.name])
-    if fx.intercept:
+    if thres:
+        for i, k in enumerate(thres):
+            out[f"Intercept[{k}]"] = scalar(raw["Intercept"].isel(thres=i))
+    elif fx.intercept:
         out["Intercept"] = scalar(raw["Intercept"])
     for g in d.groups:
         parts = []
@@ -70,6 +77,25 @@ def brms_posterior(raw: xr.Dataset, bm: BrmsModel) -> xr.Dataset:
             parts.append(r)
         out[f"r_{g}"] = xr.concat(parts, dim=f"{g}__coef") if len(parts) > 1 else parts[0]
     return xr.Dataset(out)
+
+
+def _threshold_labels(bm: BrmsModel) -> tuple[str, ...]:
+    """Threshold numbers of an ordinal model ("1", "2", ...); empty otherwise."""
+    if not bm.family.ordinal or bm.design.response is None:
+        return ()
+    return tuple(str(k) for k in range(1, bm.design.response.n_thresholds + 1))
+
+
+def fixed_names(bm: BrmsModel) -> list[str]:
+    """Population-level coefficient names as brms prints them (``Intercept[1]`` for ordinal
+    thresholds)."""
+    fx = bm.design.fixed
+    thres = _threshold_labels(bm)
+    if thres:
+        icpt = [f"Intercept[{k}]" for k in thres]
+    else:
+        icpt = ["Intercept"] if fx.intercept else []
+    return icpt + list(fx.coefs)
 
 
 def _sample_coords(ds: xr.Dataset) -> dict:
@@ -285,7 +311,7 @@ class Fit:
         """brms's ``summary()``: group-level, population-level and family-specific sections."""
         if not 0 < prob < 1:
             raise ValueError(f"prob must lie in (0, 1), got {prob}.")
-        d, fx, st = self.design, self.design.fixed, self.settings
+        d, st = self.design, self.settings
         post = self.posterior
         header = [
             f" Family: {self.family.name} ",
@@ -311,7 +337,7 @@ class Fit:
                             names.append(f"cor_{g}__{blk.coefs[i]}__{blk.coefs[j]}")
                             labels.append(f"cor({blk.coefs[i]},{blk.coefs[j]})")
             groups[g] = (d.blocks_of(g)[0].n_levels, self._rows(names, labels, prob, robust))
-        fnames = (["b_Intercept"] if fx.intercept else []) + [f"b_{c}" for c in fx.coefs]
+        fnames = [f"b_{c}" for c in fixed_names(self.model)]
         fixed = self._rows(fnames, [n[2:] for n in fnames], prob, robust)
         dnames = [dp.name for dp in self.family.dpars if dp.name in post]
         spec = self._rows(dnames, dnames, prob, robust)
@@ -345,8 +371,7 @@ class Fit:
 
     def fixef(self, summary: bool = True, prob: float = 0.95, robust: bool = False):
         """Population-level effects (brms's ``fixef``): rows = coefficients."""
-        fx = self.design.fixed
-        names = (["Intercept"] if fx.intercept else []) + list(fx.coefs)
+        names = fixed_names(self.model)
         x = np.column_stack([self.draws(f"b_{n}") for n in names]) if names else np.zeros((0, 0))
         if not summary:
             return pd.DataFrame(x, columns=names)
@@ -362,8 +387,7 @@ class Fit:
         levels = [str(v) for v in r.coords[group].values]
         x = _draws(r.transpose(*SAMPLE_DIMS, group, f"{group}__coef"))  # (S, levels, coefs)
         if with_fixed:
-            fx = self.design.fixed
-            names = (["Intercept"] if fx.intercept else []) + list(fx.coefs)
+            names = fixed_names(self.model)
             coefs_all = names + [c for c in coefs if c not in names]
             out = np.zeros((x.shape[0], len(levels), len(coefs_all)))
             for j, c in enumerate(coefs_all):

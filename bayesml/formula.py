@@ -2,7 +2,9 @@
 
 formulae parses the population-level part; this module owns what formulae cannot: group-level
 terms with ``||``, nested ``(1 | a/b)`` grouping, and the brms addition terms on the left-hand
-side (``y | trials(n)``, ``y | weights(w)``, ``y | se(s)``).
+side (``y | trials(n)``, ``y | weights(w)``, ``y | se(s)``), lme4's binomial response
+``cbind(successes, failures)`` (translated to brms's ``successes | trials(successes + failures)``)
+and ``offset(x)`` terms.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class BrmsFormula:
     group_terms: tuple[GroupTerm, ...] = ()
     additions: tuple[AdditionTerm, ...] = ()
     display: str = field(default="")
+    offsets: tuple[str, ...] = ()  # expressions inside offset(...) in the linear predictor
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -256,10 +259,28 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
     additions = (
         _parse_additions(lhs_parts[1][0], text, lhs_parts[1][1]) if len(lhs_parts) == 2 else ()
     )
+    display = ""
+    cbind = _CBIND.match(response)
+    if cbind:
+        response, trials = _translate_cbind(cbind.group(1), text)
+        if any(a.name == "trials" for a in additions):
+            raise FormulaError("cbind() and trials() both give the number of trials.", text)
+        additions = (AdditionTerm("trials", (trials,)), *additions)
+        written = " + ".join(_addition_text(a) for a in additions)
+        display = f"{response} | {written} ~{rhs}"
 
     fixed_parts: list[str] = []
     group_terms: list[GroupTerm] = []
+    offsets: list[str] = []
     for sign, term, pos in _rhs_terms(rhs, rhs_off):
+        off = _OFFSET.match(term)
+        if off:
+            if sign == "-" or not off.group(1).strip():
+                raise FormulaError(
+                    "An offset is written '+ offset(x)'.", text, (pos, pos + len(term))
+                )
+            offsets.append(off.group(1).strip())
+            continue
         if term.startswith("(") and term.endswith(")") and len(_split_top(term[1:-1], "|")) > 1:
             if sign == "-":
                 raise FormulaError(
@@ -286,7 +307,36 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
         fixed=fixed,
         group_terms=tuple(group_terms),
         additions=additions,
+        display=display,
+        offsets=tuple(offsets),
     )
+
+
+_CBIND = re.compile(r"^cbind\s*\((.*)\)$", re.S)
+_OFFSET = re.compile(r"^offset\s*\((.*)\)$", re.S)
+
+
+def _translate_cbind(inner: str, formula: str) -> tuple[str, str]:
+    """lme4's ``cbind(s, f)`` → response ``s`` with ``trials(s + f)``."""
+    parts = [p.strip() for p, _ in _split_top(inner, ",")]
+    if len(parts) != 2 or not all(parts):
+        raise FormulaError(
+            "cbind() on the left-hand side takes two arguments: cbind(successes, failures).",
+            formula,
+            (0, formula.find(")") + 1),
+        )
+    succ, fail = parts
+    if not re.match(r"^[A-Za-z_.][A-Za-z0-9_.]*$", succ):
+        raise FormulaError(
+            f"The successes in cbind() must be a column name, got '{succ}'.", formula
+        )
+    fail_text = fail if re.match(r"^[A-Za-z0-9_.]+$", fail) else f"({fail})"
+    return succ, f"{succ} + {fail_text}"
+
+
+def _addition_text(a: AdditionTerm) -> str:
+    args = [*a.args, *(f"{k} = {v}" for k, v in a.kwargs)]
+    return f"{a.name}({', '.join(args)})"
 
 
 def _check_duplicates(terms: list[GroupTerm], formula: str) -> None:

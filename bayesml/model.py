@@ -23,7 +23,8 @@ import pytensor.tensor as pt
 
 from ._rformat import r_num
 from .design import Design, GroupBlock, clean_name, make_design
-from .families import Family, get_family
+from .families import Family, Likelihood, get_family
+from .formula import FormulaError
 from .priors import (
     DISTRIBUTIONS,
     PriorDist,
@@ -130,12 +131,41 @@ class BrmsModel:
 
 
 # Names the builder uses for its own variables; a response with one of them gets a suffix.
-_RESERVED = re.compile(r"^(Y|Xc|b|Intercept|b_Intercept|sigma|(sd|z|L|r|Z|J)_\d+)$")
+_RESERVED = re.compile(
+    r"^(Y|Xc|b|Intercept|Intercept_prior|b_Intercept|offset|weights|sigma|nu|shape|phi"
+    r"|(sd|z|L|r|Z|J)_\d+)$"
+)
 
 
 def _observed_name(design: Design) -> str:
     name = clean_name(design.formula.response) or "y"
     return f"{name}_obs" if _RESERVED.match(name) else name
+
+
+def _thresholds(n: int, priors: PriorTable) -> pt.TensorVariable:
+    """Ordered thresholds of an ordinal family (brms's class ``Intercept``, coefs 1..n)."""
+    rows = [priors.resolve("Intercept", str(k)) for k in range(1, n + 1)]
+    init = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
+    ordered = pm.distributions.transforms.ordered
+    same = all((r.prior, r.lb, r.ub) == (rows[0].prior, rows[0].lb, rows[0].ub) for r in rows)
+    dist = parse_prior(rows[0].prior)
+    if same and dist is not None and dist.name in DISTRIBUTIONS and not (rows[0].lb or rows[0].ub):
+        return DISTRIBUTIONS[dist.name].build(*dist.args)(
+            "Intercept", dims="thres", transform=ordered, initval=init
+        )
+    # thresholds with different priors: one ordered vector, each prior added to the density
+    thr = pm.Flat("Intercept", dims="thres", transform=ordered, initval=init)
+    terms = []
+    for k, r in enumerate(rows):
+        d = parse_prior(r.prior)
+        if d is None:
+            continue
+        if d.name not in DISTRIBUTIONS or r.lb or r.ub:
+            raise PriorError(f"Prior '{r.prior}' cannot be used for threshold Intercept[{k + 1}].")
+        terms.append(pm.logp(DISTRIBUTIONS[d.name].dist(*d.args), thr[k]))
+    if terms:
+        pm.Potential("Intercept_prior", pt.sum(pt.stack(terms)))
+    return thr
 
 
 def build_model(
@@ -146,20 +176,34 @@ def build_model(
 ) -> pm.Model:
     """Build the PyMC model for a design, family and prior table."""
     fx = design.fixed
+    response = design.response
+    if response is None:
+        response = family.prepare_response(design.formula.response, design.y, design.additions)
     coords: dict[str, tuple[str, ...]] = {"obs": tuple(range(design.nobs))}
     if fx.coefs:
         coords["b_coef"] = fx.coefs
+    if family.ordinal:
+        if not fx.intercept:
+            raise FormulaError(
+                f"Family '{family.name}' estimates thresholds in place of the intercept; "
+                "remove '0 +' / '- 1' from the formula.",
+                design.formula.text,
+            )
+        coords["thres"] = tuple(str(k) for k in range(1, response.n_thresholds + 1))
     for blk in design.blocks:
         coords[blk.group] = blk.levels
         coords[f"coef_{blk.id}"] = blk.coefs
     strategy = GROUP_EFFECTS[group_effects]
     with pm.Model(coords=coords) as model:
-        eta = 0.0
+        eta = pt.zeros(design.nobs)
         if fx.coefs:
             Xc = pm.Data("Xc", fx.Xc, dims=("obs", "b_coef"))
             b = _coefficient_vector("b", "b", fx.coefs, "b_coef", priors)
             eta = eta + pt.dot(Xc, b)
-        if fx.intercept:
+        thresholds = None
+        if family.ordinal:
+            thresholds = _thresholds(response.n_thresholds, priors)
+        elif fx.intercept:
             intercept = prior_rv("Intercept", priors.resolve("Intercept"))
             eta = eta + intercept
         for blk in design.blocks:
@@ -167,11 +211,26 @@ def build_model(
             Z = pm.Data(f"Z_{blk.id}", blk.Z, dims=("obs", f"coef_{blk.id}"))
             J = pm.Data(f"J_{blk.id}", blk.index, dims="obs")
             eta = eta + (Z * r[J]).sum(axis=1)
-        mu = family.mu_link.inverse(eta) if not isinstance(eta, float) else eta
-        dpars = {d.name: prior_rv(d.name, priors.resolve(d.name)) for d in family.dpars}
-        y = pm.Data("Y", design.y, dims="obs")
-        family.likelihood(_observed_name(design), mu, dpars, y, design, y.shape)
-        if fx.intercept:
+        if design.offset is not None:
+            eta = eta + pm.Data("offset", design.offset, dims="obs")
+        dpars = {
+            d.name: prior_rv(d.name, priors.resolve(d.name))
+            for d in family.estimated_dpars(design.formula.additions)
+        }
+        y = pm.Data("Y", response.y, dims="obs")
+        lik = Likelihood(eta, family.link_name, dpars, response, (design.nobs,), thresholds)
+        dist = family.dist(lik)
+        name = _observed_name(design)
+        if "weights" in design.additions:
+            # brms multiplies each log-likelihood term by its weight (no normalisation)
+            w = pm.Data("weights", design.additions["weights"], dims="obs")
+            pm.Potential(f"{name}_weighted", pt.sum(w * pm.logp(dist, y)))
+        else:
+            model.register_rv(dist, name, observed=y, dims=("obs",))
+        if family.ordinal:
+            shift = pt.dot(np.asarray(fx.means), b) if fx.coefs else 0.0
+            pm.Deterministic("b_Intercept", thresholds + shift, dims="thres")
+        elif fx.intercept:
             if fx.coefs:
                 pm.Deterministic("b_Intercept", intercept - pt.dot(np.asarray(fx.means), b))
             else:
@@ -204,7 +263,7 @@ def make_model(
         ``.model`` is the ``pymc.Model``: add to it or sample it with ``bayesml.sample``.
     """
     fam = get_family(family)
-    design = make_design(formula, data)
+    design = make_design(formula, data, fam)
     priors = prior if prior is not None else default_priors(design, fam)
     return BrmsModel(
         design, fam, priors, build_model(design, fam, priors, group_effects), group_effects
@@ -244,6 +303,14 @@ def _describe(bm: BrmsModel) -> str:
         )
         if fx.intercept:
             out.append(f"  means_X = [{means}];  // Xc = X - means_X (centred for the Intercept)")
+    for name in ("trials", "se", "weights"):
+        if name in d.additions:
+            out.append(f"  {name}[N];  // {name}() on the left-hand side")
+    if d.offset is not None:
+        out.append(f"  offset[N];  // {' + '.join(f'offset({o})' for o in d.formula.offsets)}")
+    if fam.ordinal and d.response is not None:
+        cats = ", ".join(d.response.categories)
+        out.append(f"  nthres = {d.response.n_thresholds};  // categories: {cats}")
     for blk in d.blocks:
         out.append(f"  J_{blk.id}[N] in 1..{blk.n_levels};  // levels of '{blk.group}'")
         out.append(
@@ -253,7 +320,9 @@ def _describe(bm: BrmsModel) -> str:
     out.append("parameters {")
     if fx.coefs:
         out.append(f"  b[{len(fx.coefs)}];  // {', '.join(fx.coefs)}")
-    if fx.intercept:
+    if fam.ordinal:
+        out.append("  ordered Intercept[nthres];  // thresholds of the centred predictors")
+    elif fx.intercept:
         out.append("  Intercept;  // intercept of the centred predictors")
     for blk in d.blocks:
         k, m = blk.id, len(blk.coefs)
@@ -261,10 +330,9 @@ def _describe(bm: BrmsModel) -> str:
         out.append(f"  z_{k}[{m}, {blk.n_levels}];  // standardised group-level effects")
         if blk.has_cor:
             out.append(f"  L_{k}[{m}, {m}];  // Cholesky factor of the correlation matrix")
-    for dp in fam.dpars:
-        out.append(
-            f"  {dp.name}{'' if dp.lb is None else ' >= ' + r_num(dp.lb)};"
-        )
+    dpars = fam.estimated_dpars(d.formula.additions)
+    for dp in dpars:
+        out.append(f"  {dp.name}{'' if dp.lb is None else ' >= ' + r_num(dp.lb)};")
     out.append("}")
     out.append("transformed parameters {")
     for blk in d.blocks:
@@ -278,20 +346,40 @@ def _describe(bm: BrmsModel) -> str:
     out.append("}")
     out.append("model {")
     terms = []
-    if fx.intercept:
+    if fx.intercept and not fam.ordinal:
         terms.append("Intercept")
     if fx.coefs:
         terms.append("Xc * b")
     terms += [f"rows_dot(Z_{b.id}, r_{b.id}[J_{b.id}])" for b in d.blocks]
+    if d.offset is not None:
+        terms.append("offset")
     lp = " + ".join(terms) or "0"
-    mu = lp if fam.link_name == "identity" else f"inv_{fam.link_name}({lp})"
-    out.append(f"  mu = {mu};")
-    dp_args = ", ".join(dp.name for dp in fam.dpars)
-    out.append(f"  Y ~ {fam.name}(mu{', ' + dp_args if dp_args else ''});")
+    out.append(f"  eta = {lp};")
+    args = ["inv_link(eta)" if fam.link_name != "identity" else "eta"]
+    if fam.ordinal:
+        args = ["eta", "Intercept"]
+    args += [dp.name for dp in dpars]
+    if "trials" in d.additions:
+        args.insert(0, "trials")
+    if "se" in d.additions:
+        args.append("se")
+    lik = f"Y ~ {fam.name}({', '.join(args)})"
+    if "weights" in d.additions:
+        # brms multiplies each observation's log-likelihood by its weight
+        lik = f"target += weights * {fam.name}_lpdf(Y | {', '.join(args)})"
+    line = f"  {lik};"
+    if fam.link_name != "identity" and not fam.ordinal:
+        line += f"  // inv_link: inverse of the {fam.link_name} link"
+    elif fam.ordinal:
+        line += f"  // P(Y <= k) = inverse {fam.link_name}(Intercept[k] - eta)"
+    out.append(line)
     if fx.coefs:
         for c in fx.coefs:
             out.append(f"  b[{c}] ~ {_prior_text(pr.resolve('b', c))};")
-    if fx.intercept:
+    if fam.ordinal and d.response is not None:
+        for k in range(1, d.response.n_thresholds + 1):
+            out.append(f"  Intercept[{k}] ~ {_prior_text(pr.resolve('Intercept', str(k)))};")
+    elif fx.intercept:
         out.append(f"  Intercept ~ {_prior_text(pr.resolve('Intercept'))};")
     for blk in d.blocks:
         for c in blk.coefs:
@@ -300,15 +388,22 @@ def _describe(bm: BrmsModel) -> str:
         if blk.has_cor:
             eta = _lkj_eta(pr, blk.group)
             out.append(f"  L_{blk.id} ~ lkj_corr_cholesky({eta:g});")
-    for dp in fam.dpars:
+    for dp in dpars:
         out.append(f"  {dp.name} ~ {_prior_text(pr.resolve(dp.name))};")
     out.append("}")
     if fx.intercept:
         out.append("generated quantities {")
-        out.append(
-            "  b_Intercept = Intercept - dot(means_X, b);"
-            if fx.coefs
-            else "  b_Intercept = Intercept;"
-        )
+        if fam.ordinal:
+            out.append(
+                "  b_Intercept = Intercept + dot(means_X, b);  // thresholds, uncentred"
+                if fx.coefs
+                else "  b_Intercept = Intercept;"
+            )
+        else:
+            out.append(
+                "  b_Intercept = Intercept - dot(means_X, b);"
+                if fx.coefs
+                else "  b_Intercept = Intercept;"
+            )
         out.append("}")
     return "\n".join(out)

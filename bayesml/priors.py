@@ -357,13 +357,15 @@ def _default_scale(y: np.ndarray, family: Family) -> tuple[float, float]:
     """brms's ``def_scale_prior``: (location, scale) of the Student-t defaults.
 
     Transform y by the link (zeros → 0.1 first for log-type links), round median and mad to
-    one decimal; the scale is never below 2.5. Links without a data transform keep (0, 2.5).
+    one decimal; the scale is never below 2.5. Links without a data transform, and
+    factor-like responses, keep (0, 2.5).
     """
-    link = family.mu_link
-    if link.data is None or not np.issubdtype(np.asarray(y).dtype, np.number):
+    link = family.prior_link
+    arr = np.asarray(y)
+    if link.data is None or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
         return 0.0, 2.5
-    y = np.asarray(y, dtype=float)
-    if family.link_name in ZERO_SHIFT_LINKS:
+    y = arr.astype(float)
+    if link.name in ZERO_SHIFT_LINKS:
         y = np.where(y == 0, 0.1, y)
     with np.errstate(all="ignore"):
         yl = link.data(y)
@@ -380,6 +382,9 @@ def _default_scale(y: np.ndarray, family: Family) -> tuple[float, float]:
 def default_priors(design: Design, family: Family) -> PriorTable:
     """brms 2.18's default prior table for a design and family."""
     loc, scale = _default_scale(design.y, family)
+    if design.offset is not None:
+        # brms subtracts the mean offset from the location without rounding again
+        loc = loc - float(np.mean(design.offset))
     # A negative zero would print as "-0"; R prints 0.
     loc = loc + 0.0
     scale_prior = r_call("student_t", (3, 0, scale))
@@ -387,7 +392,14 @@ def default_priors(design: Design, family: Family) -> PriorTable:
     if design.fixed.coefs:
         rows.append(PriorRow(class_="b"))
         rows.extend(PriorRow(class_="b", coef=c, source="(vectorized)") for c in design.fixed.coefs)
-    if design.fixed.intercept:
+    if family.ordinal:
+        rows.append(PriorRow(r_call("student_t", (3, 0, 2.5)), "Intercept"))
+        n_thres = design.response.n_thresholds if design.response is not None else 0
+        rows.extend(
+            PriorRow("", "Intercept", coef=str(k), source="(vectorized)")
+            for k in range(1, n_thres + 1)
+        )
+    elif design.fixed.intercept:
         rows.append(PriorRow(r_call("student_t", (3, loc, scale)), "Intercept"))
     cor_groups = [b.group for b in design.blocks if b.has_cor]
     if cor_groups:
@@ -403,7 +415,7 @@ def default_priors(design: Design, family: Family) -> PriorTable:
                 PriorRow("", "sd", coef=c, group=g, lb="0", source="(vectorized)")
                 for c in design.group_coefs(g)
             )
-    for d in family.dpars:
+    for d in family.estimated_dpars(design.formula.additions):
         prior = scale_prior if d.default == "scale" else d.default
         lb = "" if d.lb is None else _bound(d.lb)
         ub = "" if d.ub is None else _bound(d.ub)
@@ -438,5 +450,5 @@ def get_prior(
         Prints identically to brms 2.18.
     """
     fam = get_family(family)
-    design = make_design(formula, data)
+    design = make_design(formula, data, fam)
     return default_priors(design, fam)

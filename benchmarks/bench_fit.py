@@ -29,9 +29,9 @@ def main(names: list[str]) -> None:
         ref = json.loads((REFERENCE / f"{name}.json").read_text())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            data = datasets.load(MODELS[name])
+            data = datasets.seed_model_data(name)
             t0 = time.perf_counter()
-            fit = brm(ref["formula"], data, seed=1, progressbar=False)
+            fit = brm(ref["formula"], data, family=ref["family"], seed=1, progressbar=False)
             wall = time.perf_counter() - t0
         keep = [r["variable"] for r in ref["summary"]]
         diag = fit.diagnostics().loc[keep]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bayesml.datasets import SEED_MODELS
+from bayesml.datasets import GAUSSIAN_SEED_MODELS, SEED_MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -21,7 +21,9 @@ if (SHARED / "data").is_dir():
 
 # Seed models: name -> dataset (the reference JSON holds the formula and family).
 SEED_DATA = SEED_MODELS
-GAUSSIAN_SEED = list(SEED_DATA)
+GAUSSIAN_SEED = list(GAUSSIAN_SEED_MODELS)
+GLMM_SEED = [m for m in SEED_DATA if m not in GAUSSIAN_SEED]
+ALL_SEED = list(SEED_DATA)
 
 
 def reference(name: str) -> dict:
@@ -38,7 +40,7 @@ def seed_data(name: str):
         pytest.skip("../shared/data is not available")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return datasets.load(SEED_DATA[name])
+        return datasets.seed_model_data(name)
 
 
 @pytest.fixture(scope="session")

@@ -3,17 +3,17 @@ import pytest
 from bayesml import PriorError, get_prior
 from bayesml.priors import PriorRow, PriorTable, parse_prior
 
-from .conftest import GAUSSIAN_SEED, reference, seed_data
+from .conftest import ALL_SEED, reference, seed_data
 
 
-@pytest.mark.parametrize("name", GAUSSIAN_SEED)
+@pytest.mark.parametrize("name", ALL_SEED)
 def test_get_prior_text_equals_brms(name):
     ref = reference(name)
     table = get_prior(ref["formula"], seed_data(name), family=ref["family"])
     assert table.lines() == ref["get_prior"]
 
 
-@pytest.mark.parametrize("name", GAUSSIAN_SEED)
+@pytest.mark.parametrize("name", ALL_SEED)
 def test_fitted_prior_table_equals_brms(name):
     ref = reference(name)
     table = get_prior(ref["formula"], seed_data(name), family=ref["family"])

@@ -1,4 +1,4 @@
-"""Posterior agreement with brms 2.18 on every Gaussian seed model (../shared/reference/brms).
+"""Posterior agreement with brms 2.18 on every seed model (../shared/reference/brms).
 
 Each model is fitted once with brms's defaults (4 chains, iter 2000, warmup 1000) and seed 1.
 
@@ -21,11 +21,13 @@ import arviz_stats as azs
 import numpy as np
 import pytest
 
-from .conftest import GAUSSIAN_SEED, reference
+from .conftest import ALL_SEED, reference
 
 pytestmark = pytest.mark.slow
 
-RHAT_MAX = {"classroom_uncorr": 1.02}
+# sleep_glmm: brms's own fit has R-hat 1.0078 for sd(Days) with bulk ESS 585; R-hat of such a
+# parameter moves by about +-0.005 between equivalent runs of 1000 draws per chain.
+RHAT_MAX = {"classroom_uncorr": 1.02, "sleep_glmm": 1.02}
 
 
 def _quantile_mcse(fit, var: str, prob: float) -> float:
@@ -33,7 +35,7 @@ def _quantile_mcse(fit, var: str, prob: float) -> float:
     return float(azs.mcse(ds, method="quantile", prob=prob)[var])
 
 
-@pytest.mark.parametrize("name", GAUSSIAN_SEED)
+@pytest.mark.parametrize("name", ALL_SEED)
 def test_posterior_matches_brms(name, seed_fit):
     ref = reference(name)
     fit = seed_fit(name)
@@ -63,7 +65,7 @@ def test_posterior_matches_brms(name, seed_fit):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("name", GAUSSIAN_SEED)
+@pytest.mark.parametrize("name", ALL_SEED)
 def test_fitted_prior_summary_equals_brms(name, seed_fit):
     ref = reference(name)
     assert seed_fit(name).prior_summary().lines() == ref["fit_prior"]
