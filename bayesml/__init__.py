@@ -20,8 +20,17 @@ from .families import FAMILIES, Family, ResponseError, family, get_family
 from .fit import Fit, Summary
 from .formula import BrmsFormula, FormulaError, GroupTerm, parse_formula
 from .model import BrmsModel, build_model, make_model, model_code
-from .priors import PriorError, PriorTable, default_priors, get_prior
-from .sampling import ConvergenceWarning, sample
+from .plots import plot_priors
+from .priors import (
+    PriorError,
+    PriorSpec,
+    PriorTable,
+    default_priors,
+    get_prior,
+    prior,
+    validate_prior,
+)
+from .sampling import ConvergenceWarning, sample, sample_prior_only
 
 __version__ = "0.1.0"
 
@@ -37,6 +46,7 @@ __all__ = [
     "FormulaError",
     "GroupTerm",
     "PriorError",
+    "PriorSpec",
     "PriorTable",
     "ResponseError",
     "Summary",
@@ -51,5 +61,9 @@ __all__ = [
     "make_model",
     "model_code",
     "parse_formula",
+    "plot_priors",
+    "prior",
     "sample",
+    "sample_prior_only",
+    "validate_prior",
 ]

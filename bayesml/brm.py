@@ -8,9 +8,8 @@ import pandas as pd
 
 from .families import Family
 from .fit import Fit
-from .model import make_model
-from .priors import PriorTable
-from .sampling import ConvergenceWarning, SamplerSettings, sample
+from .model import make_model, prior_draws
+from .sampling import ConvergenceWarning, SamplerSettings, sample, sample_prior_only
 
 __all__ = ["brm"]
 
@@ -19,7 +18,8 @@ def brm(
     formula: str,
     data: pd.DataFrame,
     family: str | Family = "gaussian",
-    prior: PriorTable | None = None,
+    prior=None,
+    sample_prior: str = "no",
     chains: int = 4,
     iter: int = 2000,
     warmup: int | None = None,
@@ -42,8 +42,13 @@ def brm(
     data : pandas.DataFrame
     family : str or Family
         ``"gaussian"`` by default.
-    prior : PriorTable, optional
-        Defaults to ``get_prior(formula, data, family)``.
+    prior : prior(...) specifications or PriorTable, optional
+        User priors, e.g. ``prior("normal(0, 1)", class_="b", coef="Days") +
+        prior("exponential(1)", class_="sigma")``; brms's defaults elsewhere.
+    sample_prior : {"no", "yes", "only"}
+        ``"yes"`` adds ``prior_*`` draws beside the posterior (for ``hypothesis``);
+        ``"only"`` draws from the prior alone (every parameter needs a proper prior) and
+        stores prior predictive draws of the response.
     chains, iter, warmup, thin : int
         brms's defaults: 4 chains of 2000 iterations, the first half warmup.
     seed : int, optional
@@ -61,10 +66,19 @@ def brm(
     Fit
     """
     warmup = iter // 2 if warmup is None else warmup
+    if sample_prior not in ("no", "yes", "only"):
+        raise ValueError(f"sample_prior must be 'no', 'yes' or 'only', got '{sample_prior}'.")
     bm = make_model(formula, data, family, prior)
-    idata = sample(bm.model, chains, iter, warmup, thin, seed, cores, progressbar, **sampler_kwargs)
+    if sample_prior == "only":
+        idata = sample_prior_only(bm, chains, iter, warmup, thin, seed)
+    else:
+        idata = sample(
+            bm.model, chains, iter, warmup, thin, seed, cores, progressbar, **sampler_kwargs
+        )
     name = data_name or getattr(data, "attrs", {}).get("name") or "data"
     fit = Fit(bm, idata, SamplerSettings(chains, iter, warmup, thin), name)
+    if sample_prior == "yes":
+        fit.add_prior_draws(prior_draws(bm, fit.settings.total_draws, seed))
     for msg in fit.convergence_warnings():
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
     return fit

@@ -248,6 +248,19 @@ class Fit:
     def posterior(self) -> xr.Dataset:
         return self.idata["posterior"].to_dataset()
 
+    def add_prior_draws(self, draws: dict[str, np.ndarray]) -> None:
+        """Store ``prior_*`` draws beside the posterior (brms's ``sample_prior = "yes"``)."""
+        post = self.posterior
+        shape = (post.sizes["chain"], post.sizes["draw"])
+        for name, values in draws.items():
+            post[name] = xr.DataArray(
+                np.asarray(values)[: shape[0] * shape[1]].reshape(shape),
+                dims=SAMPLE_DIMS,
+                coords=_sample_coords(post),
+            )
+        self.idata["posterior"] = post
+        self._diag = None
+
     def draws(self, var: str) -> np.ndarray:
         """All post-warmup draws of one variable, chains stacked."""
         return _draws(self.posterior[var])

@@ -33,9 +33,17 @@ from .priors import (
     PriorTable,
     default_priors,
     parse_prior,
+    set_priors,
 )
 
-__all__ = ["BrmsModel", "GROUP_EFFECTS", "build_model", "make_model", "model_code"]
+__all__ = [
+    "BrmsModel",
+    "GROUP_EFFECTS",
+    "build_model",
+    "make_model",
+    "model_code",
+    "prior_draws",
+]
 
 
 def prior_rv(name: str, row: PriorRow, **shape) -> pt.TensorVariable:
@@ -47,6 +55,8 @@ def prior_rv(name: str, row: PriorRow, **shape) -> pt.TensorVariable:
     dist = parse_prior(row.prior)
     lb = float(row.lb) if row.lb else None
     ub = float(row.ub) if row.ub else None
+    if dist is not None and dist.name == "constant":
+        return _constant(name, dist.args[0], lb, ub, **shape)
     if dist is None:
         if lb == 0.0 and ub is None:
             return pm.HalfFlat(name, **shape)
@@ -69,6 +79,19 @@ def prior_rv(name: str, row: PriorRow, **shape) -> pt.TensorVariable:
     ):
         return info.symmetric_half(name, *dist.args, **shape)
     return pm.Truncated(name, info.dist(*dist.args), lower=lb, upper=ub, **shape)
+
+
+def _constant(name: str, value: float, lb, ub, **shape) -> pt.TensorVariable:
+    """A parameter fixed by ``constant(x)``: no draws are sampled, every draw equals x."""
+    if (lb is not None and value < lb) or (ub is not None and value > ub):
+        raise PriorError(f"constant({r_num(value)}) lies outside the bounds of '{name}'.")
+    dims = shape.get("dims")
+    if dims is None:
+        return pm.Deterministic(name, pt.as_tensor_variable(np.float64(value)))
+    dims = (dims,) if isinstance(dims, str) else tuple(dims)
+    model = pm.modelcontext(None)
+    size = [len(model.coords[d]) for d in dims]
+    return pm.Deterministic(name, pt.fill(pt.zeros(size), np.float64(value)), dims=dims)
 
 
 def _coefficient_vector(
@@ -242,7 +265,7 @@ def make_model(
     formula: str,
     data: pd.DataFrame,
     family: str | Family = "gaussian",
-    prior: PriorTable | None = None,
+    prior=None,
     group_effects: str = "noncentred",
 ) -> BrmsModel:
     """Compile a formula into a PyMC model with brms's priors and parameterisation.
@@ -252,8 +275,9 @@ def make_model(
     formula : str
     data : pandas.DataFrame
     family : str or Family
-    prior : PriorTable, optional
-        Defaults to brms's default priors (``get_prior``).
+    prior : PriorTable or prior(...) specifications, optional
+        A whole table, or user priors that replace brms's defaults where they apply
+        (``bayesml.prior("normal(0, 1)", class_="b", coef="Days") + ...``).
     group_effects : str
         Parameterisation of the varying effects; ``"noncentred"`` (brms's) by default.
 
@@ -264,10 +288,63 @@ def make_model(
     """
     fam = get_family(family)
     design = make_design(formula, data, fam)
-    priors = prior if prior is not None else default_priors(design, fam)
+    if isinstance(prior, PriorTable):
+        priors = prior
+    else:
+        priors = default_priors(design, fam)
+        if prior is not None:
+            priors = set_priors(priors, prior, design, fam)
     return BrmsModel(
         design, fam, priors, build_model(design, fam, priors, group_effects), group_effects
     )
+
+
+def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str, np.ndarray]:
+    """Independent draws from each proper prior, under brms's ``prior_*`` names.
+
+    ``prior_b`` (or ``prior_b_<coef>`` where coefficients have different priors),
+    ``prior_Intercept``, ``prior_sd_<group>`` (or ``prior_sd_<group>__<coef>``),
+    ``prior_cor_<group>``, ``prior_<dpar>``. Flat priors have no draws and are left out.
+    """
+    d, fam, pr = bm.design, bm.family, bm.priors
+    wanted: dict[str, PriorRow] = {}
+
+    def add(prefix: str, rows: dict[str, PriorRow]) -> None:
+        proper = {k: r for k, r in rows.items() if parse_prior(r.prior) is not None}
+        if not proper:
+            return
+        # one draw per class (or group) where the prior is set there; per coefficient where
+        # coefficients have priors of their own, as brms names them (prior_b_Days)
+        shared = {(r.class_, r.coef, r.group) for r in proper.values()}
+        if len(shared) == 1 and not next(iter(proper.values())).coef and len(proper) == len(rows):
+            wanted[prefix] = next(iter(proper.values()))
+        else:
+            for k, r in proper.items():
+                wanted[f"{prefix}{k}"] = r
+
+    add("prior_b", {f"_{c}": pr.resolve("b", c) for c in d.fixed.coefs})
+    if d.fixed.intercept and not fam.ordinal:
+        add("prior_Intercept", {"": pr.resolve("Intercept")})
+    for g in d.groups:
+        add(f"prior_sd_{g}", {f"__{c}": pr.resolve("sd", c, g) for c in d.group_coefs(g)})
+    for dp in fam.estimated_dpars(d.formula.additions):
+        add(f"prior_{dp.name}", {"": pr.resolve(dp.name)})
+    cor_groups = list(dict.fromkeys(b.group for b in d.blocks if b.has_cor))
+    with pm.Model():
+        rvs = {}
+        for name, row in wanted.items():
+            rv = prior_rv(name, row)
+            if parse_prior(row.prior).name != "constant":
+                rvs[name] = rv
+        for g in cor_groups:
+            L = pm.LKJCorr(f"L_{g}", n=2, eta=_lkj_eta(pr, g))
+            rvs[f"prior_cor_{g}"] = L[1, 0]  # the correlation of a 2 x 2 LKJ draw
+        values = pm.draw(list(rvs.values()), draws=draws, random_seed=seed) if rvs else []
+    out = {name: np.asarray(v) for name, v in zip(rvs, values, strict=True)}
+    for name, row in wanted.items():
+        if parse_prior(row.prior).name == "constant":
+            out[name] = np.full(draws, parse_prior(row.prior).args[0])
+    return out
 
 
 def model_code(formula: str, data: pd.DataFrame, family: str | Family = "gaussian") -> str:

@@ -22,6 +22,11 @@ from .families import ZERO_SHIFT_LINKS, Family, get_family
 
 __all__ = [
     "DISTRIBUTIONS",
+    "PriorSpec",
+    "PriorSpecs",
+    "prior",
+    "set_priors",
+    "validate_prior",
     "PriorDist",
     "PriorError",
     "PriorRow",
@@ -431,7 +436,7 @@ def get_prior(
     formula: str,
     data: pd.DataFrame,
     family: str | Family = "gaussian",
-    prior: Iterable | None = None,
+    prior: PriorSpec | Iterable[PriorSpec] | None = None,
 ) -> PriorTable:
     """The prior table brms's ``get_prior`` shows for a model, before fitting.
 
@@ -441,8 +446,9 @@ def get_prior(
         brms/lme4 formula, e.g. ``"Reaction ~ Days + (Days | Subject)"``.
     data : pandas.DataFrame
     family : str or Family
-    prior : optional
-        Reserved for user priors.
+    prior : PriorSpec or list of PriorSpec, optional
+        User priors (``prior("normal(0, 1)", class_="b", coef="Days") + ...``); they replace
+        the defaults they name and are marked ``user``.
 
     Returns
     -------
@@ -451,4 +457,259 @@ def get_prior(
     """
     fam = get_family(family)
     design = make_design(formula, data, fam)
-    return default_priors(design, fam)
+    table = default_priors(design, fam)
+    return set_priors(table, prior, design, fam) if prior is not None else table
+
+
+# -- user priors --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PriorSpec:
+    """One user prior, as brms's ``prior(normal(0, 1), class = b, coef = Days)``.
+
+    Combine with ``+`` (or pass a list).
+    """
+
+    prior: str
+    class_: str = "b"
+    coef: str = ""
+    group: str = ""
+    dpar: str = ""
+    lb: str = ""
+    ub: str = ""
+
+    def __add__(self, other) -> PriorSpecs:
+        return PriorSpecs((self,)) + other
+
+    def __str__(self) -> str:
+        name = self.class_ if not self.coef else f"{self.class_}_{self.coef}"
+        if self.group:
+            name = f"{self.class_}_{self.group}" + (f"__{self.coef}" if self.coef else "")
+        return f"{name} ~ {self.prior}"
+
+
+class PriorSpecs(tuple):
+    """Several user priors (``prior(...) + prior(...)``)."""
+
+    def __add__(self, other) -> PriorSpecs:
+        if isinstance(other, PriorSpec):
+            return PriorSpecs((*self, other))
+        return PriorSpecs((*self, *_as_specs(other)))
+
+    def __str__(self) -> str:
+        return "\n".join(map(str, self))
+
+
+def _bound_text(x) -> str:
+    if x is None or x == "":
+        return ""
+    return r_num(float(x))
+
+
+def prior(
+    prior: str,
+    class_: str = "b",
+    coef: str = "",
+    group: str = "",
+    dpar: str = "",
+    lb: float | str | None = None,
+    ub: float | str | None = None,
+) -> PriorSpec:
+    """A user prior (brms's ``prior()`` / ``set_prior()``).
+
+    Parameters
+    ----------
+    prior : str
+        Stan-style distribution: ``normal(0, 10)``, ``student_t(3, 0, 20)``, ``cauchy(0, 1)``,
+        ``exponential(1)``, ``gamma(2, 0.1)``, ``inv_gamma(a, b)``, ``lognormal(m, s)``,
+        ``beta(a, b)``, ``uniform(a, b)``, ``logistic(m, s)``, ``double_exponential(m, s)``,
+        ``lkj(eta)`` (class ``cor``), or ``constant(x)`` to fix the parameter.
+    class_ : str
+        ``b`` (default), ``Intercept``, ``sd``, ``cor``, ``sigma``, or a family parameter
+        (``nu``, ``shape``, ``phi``).
+    coef, group : str
+        Narrow the prior to one coefficient and/or one grouping factor.
+    lb, ub : float, optional
+        Bounds (truncation), for a whole class as in brms.
+
+    Raises
+    ------
+    PriorError
+        The distribution is unknown or has the wrong number of arguments.
+
+    Examples
+    --------
+    >>> p = prior("normal(0, 1)", class_="b", coef="Days") + prior("exponential(1)", "sigma")
+    >>> len(p)
+    2
+    """
+    parse_prior(prior)  # fail early on unknown distributions and argument counts
+    class_ = "cor" if class_ == "L" else class_
+    return PriorSpec(
+        " ".join(str(prior).split()),
+        class_,
+        str(coef),
+        str(group),
+        dpar,
+        _bound_text(lb),
+        _bound_text(ub),
+    )
+
+
+def _as_specs(prior) -> tuple[PriorSpec, ...]:
+    if prior is None:
+        return ()
+    if isinstance(prior, PriorSpec):
+        return (prior,)
+    if isinstance(prior, str):
+        raise TypeError(
+            f"Pass priors as bayesml.prior('{prior}', class_=...), not as a bare string."
+        )
+    specs = tuple(prior)
+    for s in specs:
+        if not isinstance(s, PriorSpec):
+            raise TypeError(f"Expected priors made with bayesml.prior(), got {type(s).__name__}.")
+    return specs
+
+
+def _class_support(table: PriorTable, class_: str, family: Family) -> tuple[float, float]:
+    """The natural bounds of a class's parameters."""
+    if class_ == "sd":
+        return 0.0, math.inf
+    if class_ == "cor":
+        return -1.0, 1.0
+    for d in family.dpars:
+        if d.name == class_:
+            return (
+                -math.inf if d.lb is None else d.lb,
+                math.inf if d.ub is None else d.ub,
+            )
+    return -math.inf, math.inf
+
+
+def _valid(rows: list[str]) -> str:
+    return ", ".join(f"'{r}'" for r in rows) if rows else "none"
+
+
+def set_priors(
+    table: PriorTable, prior, design: Design | None = None, family: Family | None = None
+) -> PriorTable:
+    """Put user priors into a prior table, checking each against the model (brms's
+    ``validate_prior``).
+
+    Raises
+    ------
+    PriorError
+        Unknown class; a coefficient or group the model does not have (the valid ones are
+        listed); ``lkj`` on a class other than ``cor`` or another distribution on ``cor``;
+        bounds that contradict the class or are given with ``coef``; a prior on a parameter
+        the family does not have.
+    """
+    from .families import FAMILIES
+
+    fam = family or get_family("gaussian")
+    rows = list(table.rows)
+    classes = list(dict.fromkeys(r.class_ for r in rows))
+    for spec in _as_specs(prior):
+        where = f"prior '{spec}'"
+        dist = parse_prior(spec.prior)
+        if spec.class_ not in classes:
+            dpars_anywhere = {d.name for f in FAMILIES.values() for d in f.dpars}
+            if spec.class_ in dpars_anywhere:
+                own = [d.name for d in fam.estimated_dpars()]
+                raise PriorError(
+                    f"Family '{fam.name}' has no parameter '{spec.class_}' ({where}); "
+                    f"its distributional parameters: {', '.join(own) or 'none'}."
+                )
+            raise PriorError(
+                f"Unknown prior class '{spec.class_}' ({where}); classes in this model: "
+                f"{', '.join(classes)}."
+            )
+        if dist is not None and dist.name in CORRELATION_DISTRIBUTIONS and spec.class_ != "cor":
+            raise PriorError(
+                f"'{dist.name}' is a prior for correlation matrices (class 'cor'), "
+                f"not for class '{spec.class_}' ({where})."
+            )
+        if spec.class_ == "cor" and (dist is None or dist.name not in CORRELATION_DISTRIBUTIONS):
+            raise PriorError(
+                f"The only supported prior for correlation matrices is 'lkj' ({where})."
+            )
+        if (spec.lb or spec.ub) and spec.coef:
+            raise PriorError(
+                f"Bounds apply to a whole class: give lb/ub without coef ({where}), as in brms."
+            )
+        lo, hi = _class_support(table, spec.class_, fam)
+        for label, value in (("lb", spec.lb), ("ub", spec.ub)):
+            if value and not lo <= float(value) <= hi:
+                raise PriorError(
+                    f"Bound {label} = {value} contradicts class '{spec.class_}', whose "
+                    f"parameters lie in [{r_num(lo)}, {r_num(hi)}] ({where})."
+                )
+        if spec.lb and spec.ub and float(spec.lb) >= float(spec.ub):
+            raise PriorError(f"lb must be below ub ({where}).")
+        in_class = [r for r in rows if r.class_ == spec.class_ and r.dpar == spec.dpar]
+        if spec.group and spec.group not in {r.group for r in in_class if r.group}:
+            groups = sorted({r.group for r in in_class if r.group})
+            raise PriorError(
+                f"Group '{spec.group}' has no '{spec.class_}' parameters in this model "
+                f"({where}); valid groups: {_valid(groups)}."
+            )
+        match = [r for r in in_class if r.coef == spec.coef and r.group == spec.group]
+        if not match:
+            coefs = sorted(
+                {r.coef for r in in_class if r.coef and r.group == spec.group}, key=_collate
+            )
+            scope = f" in group '{spec.group}'" if spec.group else ""
+            raise PriorError(
+                f"Coefficient '{spec.coef}' is not a '{spec.class_}' parameter{scope} of this "
+                f"model ({where}); valid coefficients: {_valid(coefs)}."
+            )
+        old = match[0]
+        new = replace(
+            old,
+            prior=spec.prior,
+            source="user",
+            lb=spec.lb or old.lb,
+            ub=spec.ub or old.ub,
+        )
+        rows[rows.index(old)] = new
+    return PriorTable(rows).sorted()
+
+
+def validate_prior(
+    prior,
+    formula: str,
+    data: pd.DataFrame,
+    family: str | Family = "gaussian",
+) -> PriorTable:
+    """Check user priors against a model and return the table the model will use.
+
+    Printed like brms 2.18's ``validate_prior`` (correlations as ``lkj_corr_cholesky`` rows of
+    class ``L``; user rows marked ``user``).
+    """
+    fam = get_family(family)
+    design = make_design(formula, data, fam)
+    return set_priors(default_priors(design, fam), prior, design, fam).as_fitted()
+
+
+def improper_classes(table: PriorTable, design: Design, family: Family) -> list[str]:
+    """Parameters whose prior is flat (improper), as brms names them for prior-only sampling."""
+    out = []
+    fx = design.fixed
+    for c in fx.coefs:
+        if parse_prior(table.resolve("b", c).prior) is None:
+            out.append("b")
+            break
+    if fx.intercept and not family.ordinal:
+        if parse_prior(table.resolve("Intercept").prior) is None:
+            out.append("Intercept")
+    for blk in design.blocks:
+        for c in blk.coefs:
+            if parse_prior(table.resolve("sd", c, blk.group).prior) is None:
+                out.append("sd")
+                break
+    for d in family.estimated_dpars(design.formula.additions):
+        if parse_prior(table.resolve(d.name).prior) is None:
+            out.append(d.name)
+    return list(dict.fromkeys(out))

@@ -17,6 +17,7 @@ __all__ = [
     "SamplerSettings",
     "convergence_messages",
     "sample",
+    "sample_prior_only",
 ]
 
 # nutpie (Rust NUTS on the Numba-compiled model) samples the seed models faster and with fewer
@@ -119,6 +120,82 @@ def sample(
             idata["sample_stats"].to_dataset().isel(draw=slice(None, None, thin))
         )
     return idata
+
+
+PRIOR_ONLY_ERROR = (
+    "Sampling from priors is not possible as some parameters have no proper priors. "
+    "Error occurred for parameter '{name}'."
+)
+
+
+def _as_chains(ds: xr.Dataset, chains: int) -> xr.Dataset:
+    """Split one sequence of independent draws into ``chains`` pseudo-chains."""
+    n = ds.sizes["draw"] * ds.sizes.get("chain", 1)
+    per = n // chains
+    stacked = ds.stack(__s__=("chain", "draw")).isel(__s__=slice(0, per * chains))
+    stacked = stacked.drop_vars(["__s__", "chain", "draw"], errors="ignore")
+    out = stacked.assign_coords(__s__=np.arange(per * chains))
+    out = out.coarsen(__s__=per).construct(__s__=("chain", "draw"))
+    return out.assign_coords(chain=np.arange(chains), draw=np.arange(per)).transpose(
+        "chain", "draw", ...
+    )
+
+
+def sample_prior_only(
+    bm,
+    chains: int = 4,
+    iter: int = 2000,
+    warmup: int | None = None,
+    thin: int = 1,
+    seed: int | None = None,
+):
+    """Draws from the prior alone (brms's ``sample_prior = "only"``).
+
+    The draws are exact and independent: every prior is sampled forward rather than by MCMC
+    with the likelihood switched off (brms's way), so no warmup is needed and the draws are
+    free of autocorrelation. The prior predictive draws of the response are stored in the
+    ``prior_predictive`` group. Returns a DataTree whose ``posterior`` holds the prior draws,
+    as a brms prior-only fit does.
+
+    Raises
+    ------
+    PriorError
+        A parameter has a flat (improper) prior: brms's message, naming the parameter.
+    """
+    from .priors import PriorError, improper_classes
+
+    warmup = iter // 2 if warmup is None else warmup
+    bad = improper_classes(bm.priors, bm.design, bm.family)
+    if bad:
+        raise PriorError(PRIOR_ONLY_ERROR.format(name=bad[0]))
+    if "Intercept_prior" in bm.model.named_vars:
+        raise PriorError(
+            "Prior-only sampling needs the same prior on every threshold of an ordinal model."
+        )
+    n = chains * ((iter - warmup + thin - 1) // thin)
+    model = bm.model
+    obs = [v.name for v in model.observed_RVs]
+    params = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
+    with model, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        idata = pm.sample_prior_predictive(draws=n, var_names=params, random_seed=seed)
+    prior = _as_chains(idata["prior"].to_dataset(), chains)
+    if bm.family.ordinal:
+        # iid draws sorted are draws from the ordered prior (same density for every threshold)
+        shift = prior["b_Intercept"] - prior["Intercept"]
+        prior["Intercept"] = prior["Intercept"].copy(data=np.sort(prior["Intercept"].values, -1))
+        prior["b_Intercept"] = prior["Intercept"] + shift.isel(thres=0)
+    tree = xr.DataTree.from_dict({"posterior": prior})
+    if obs:
+        with model, warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            pp = pm.sample_posterior_predictive(
+                tree, var_names=obs, random_seed=seed, progressbar=False
+            )
+        tree["prior_predictive"] = pp["posterior_predictive"].to_dataset()
+        if "observed_data" in pp.children:
+            tree["observed_data"] = pp["observed_data"].to_dataset()
+    return tree
 
 
 def convergence_messages(

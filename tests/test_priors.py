@@ -1,6 +1,9 @@
+import json
+from pathlib import Path
+
 import pytest
 
-from bayesml import PriorError, get_prior
+from bayesml import PriorError, get_prior, prior, validate_prior
 from bayesml.priors import PriorRow, PriorTable, parse_prior
 
 from .conftest import ALL_SEED, reference, seed_data
@@ -76,3 +79,171 @@ def test_parse_prior_reads_stan_calls():
 def test_parse_prior_errors(text, message):
     with pytest.raises(PriorError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_prior(text)
+
+
+# -- user priors: specification, validate_prior, errors
+
+PRIOR_CASES = json.loads((Path(__file__).parent / "data/priors/cases.json").read_text())
+VALIDATE_BRMS = json.loads((Path(__file__).parent / "reference/validate_prior.json").read_text())
+
+
+def _case_data(spec: str):
+    kind, name = spec.split(":")
+    if kind == "family":
+        from .test_families import case_data
+
+        return case_data(name)
+    return seed_data(name)
+
+
+def _specs(rows):
+    out = None
+    for r in rows:
+        p = prior(
+            r["prior"],
+            class_=r["class"],
+            coef=r.get("coef", ""),
+            group=r.get("group", ""),
+            lb=r.get("lb"),
+            ub=r.get("ub"),
+        )
+        out = p if out is None else out + p
+    return out
+
+
+@pytest.mark.parametrize("case", PRIOR_CASES, ids=[c["name"] for c in PRIOR_CASES])
+def test_validate_prior_text_equals_brms(case):
+    table = validate_prior(
+        _specs(case["priors"]), case["formula"], _case_data(case["data"]), case["family"]
+    )
+    assert table.lines() == VALIDATE_BRMS[case["name"]]
+
+
+def test_get_prior_with_user_priors_marks_user_rows(sleep):
+    p = prior("normal(0, 1)", class_="b", coef="Days") + prior("exponential(1)", "sigma")
+    frame = get_prior("Reaction ~ Days + (Days | Subject)", sleep, prior=p).to_frame()
+    days = frame[(frame["class"] == "b") & (frame["coef"] == "Days")].iloc[0]
+    assert (days["prior"], days["source"]) == ("normal(0, 1)", "user")
+    sigma = frame[frame["class"] == "sigma"].iloc[0]
+    assert (sigma["prior"], sigma["source"], sigma["lb"]) == ("exponential(1)", "user", "0")
+    assert frame[frame["class"] == "cor"]["prior"].tolist() == ["lkj(1)", "lkj(1)"]
+
+
+def test_priors_combine_with_plus_or_list(sleep):
+    a = prior("normal(0, 1)", class_="b", coef="Days")
+    b = prior("exponential(1)", class_="sigma")
+    c = prior("lkj(2)", class_="cor")
+    f = "Reaction ~ Days + (Days | Subject)"
+    assert (a + b + c) == (a, b, c)
+    assert (
+        get_prior(f, sleep, prior=[a, b, c]).lines() == get_prior(f, sleep, prior=a + b + c).lines()
+    )
+
+
+def test_precedence_coef_beats_group_beats_class(sleep):
+    p = (
+        prior("normal(0, 100)", class_="sd")
+        + prior("normal(0, 50)", class_="sd", group="Subject")
+        + prior("normal(0, 5)", class_="sd", group="Subject", coef="Days")
+    )
+    table = get_prior("Reaction ~ Days + (Days | Subject)", sleep, prior=p)
+    assert table.resolve("sd", "Days", "Subject").prior == "normal(0, 5)"
+    assert table.resolve("sd", "Intercept", "Subject").prior == "normal(0, 50)"
+    assert table.resolve("sd").prior == "normal(0, 100)"
+
+
+def test_precedence_reaches_the_model(sleep):
+    from bayesml import make_model
+
+    p = prior("normal(0, 50)", class_="sd", group="Subject") + prior(
+        "normal(0, 5)", class_="sd", group="Subject", coef="Days"
+    )
+    m = make_model("Reaction ~ Days + (Days | Subject)", sleep, prior=p)
+    code = m.code()
+    assert "sd_1[Intercept] ~ normal(0, 50)  <lower=0>;" in code
+    assert "sd_1[Days] ~ normal(0, 5)  <lower=0>;" in code
+
+
+SLEEP_F = "Reaction ~ Days + (Days | Subject)"
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            dict(prior="normal(0, 1)", class_="foo"),
+            "Unknown prior class 'foo' (prior 'foo ~ normal(0, 1)'); classes in this model: "
+            "b, cor, Intercept, sd, sigma.",
+        ),
+        (
+            dict(prior="normal(0, 1)", class_="b", coef="Dayz"),
+            "Coefficient 'Dayz' is not a 'b' parameter of this model (prior 'b_Dayz ~ "
+            "normal(0, 1)'); valid coefficients: 'Days'.",
+        ),
+        (
+            dict(prior="normal(0, 1)", class_="sd", group="Subj"),
+            "Group 'Subj' has no 'sd' parameters in this model (prior 'sd_Subj ~ normal(0, 1)'); "
+            "valid groups: 'Subject'.",
+        ),
+        (
+            dict(prior="normal(0, 1)", class_="sd", group="Subject", coef="Dayz"),
+            "Coefficient 'Dayz' is not a 'sd' parameter in group 'Subject' of this model "
+            "(prior 'sd_Subject__Dayz ~ normal(0, 1)'); valid coefficients: 'Days', 'Intercept'.",
+        ),
+        (
+            dict(prior="lkj(2)", class_="b"),
+            "'lkj' is a prior for correlation matrices (class 'cor'), not for class 'b' "
+            "(prior 'b ~ lkj(2)').",
+        ),
+        (
+            dict(prior="normal(0, 1)", class_="cor"),
+            "The only supported prior for correlation matrices is 'lkj' (prior 'cor ~ "
+            "normal(0, 1)').",
+        ),
+        (
+            dict(prior="normal(0, 1)", class_="sd", lb=-1),
+            "Bound lb = -1 contradicts class 'sd', whose parameters lie in [0, Inf] "
+            "(prior 'sd ~ normal(0, 1)').",
+        ),
+        (
+            dict(prior="normal(0, 1)", class_="b", coef="Days", lb=0),
+            "Bounds apply to a whole class: give lb/ub without coef (prior 'b_Days ~ "
+            "normal(0, 1)'), as in brms.",
+        ),
+        (
+            dict(prior="gamma(2, 0.1)", class_="nu"),
+            "Family 'gaussian' has no parameter 'nu' (prior 'nu ~ gamma(2, 0.1)'); its "
+            "distributional parameters: sigma.",
+        ),
+    ],
+)
+def test_prior_validation_errors(sleep, spec, message):
+    with pytest.raises(PriorError) as err:
+        validate_prior(prior(**spec), SLEEP_F, sleep)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("foo(0, 1)", "Unknown prior distribution 'foo' in 'foo(0, 1)'; known: student_t, "),
+        ("normal(0)", "Prior 'normal(0)': normal takes 2 argument(s), got 1."),
+        ("student_t(3, 0)", "Prior 'student_t(3, 0)': student_t takes 3 argument(s), got 2."),
+        ("normal 0 1", "Cannot read prior 'normal 0 1': expected a call such as 'normal(0, 10)'."),
+    ],
+)
+def test_prior_string_errors(text, message):
+    with pytest.raises(PriorError) as err:
+        prior(text, class_="b")
+    assert message in str(err.value)
+
+
+def test_prior_only_needs_proper_priors(sleep):
+    from bayesml import brm
+
+    with pytest.raises(PriorError) as err:
+        brm(SLEEP_F, sleep, sample_prior="only")
+    assert str(err.value) == (
+        "Sampling from priors is not possible as some parameters have no proper priors. "
+        "Error occurred for parameter 'b'."
+    )

@@ -1,0 +1,86 @@
+"""User priors in fitted models, prior-only sampling and prior draws (sleepstudy)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from bayesml import brm, plot_priors, prior
+
+pytestmark = pytest.mark.slow
+
+F = "Reaction ~ Days + (Days | Subject)"
+
+
+def _fit(data, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return brm(F, data, seed=1, progressbar=False, **kw)
+
+
+def test_tight_prior_on_days_moves_the_posterior(sleep, seed_fit):
+    default = seed_fit("sleep_full").draws("b_Days")
+    assert 9.5 < default.mean() < 11.5
+    fit = _fit(sleep, prior=prior("normal(0, 1)", class_="b", coef="Days"), sample_prior="yes")
+    days = fit.draws("b_Days")
+    assert days.mean() < 4
+    assert days.std(ddof=1) < 1
+    # the prior draws stored beside the posterior follow the prior (brms's prior_b_Days)
+    assert stats.kstest(fit.draws("prior_b_Days"), stats.norm(0, 1).cdf).pvalue > 0.01
+    assert "prior_sigma" in fit.posterior and "prior_cor_Subject" in fit.posterior
+
+
+def test_constant_prior_fixes_sigma(sleep):
+    fit = _fit(sleep, prior=prior("constant(5)", class_="sigma"), chains=2, iter=400)
+    sigma = fit.draws("sigma")
+    assert sigma.shape == (400,)
+    assert np.all(sigma == 5.0)
+    assert "sigma" not in [v.name for v in fit.model.model.free_RVs]
+
+
+def test_prior_only_draws_follow_the_priors(sleep):
+    p = prior("normal(0, 10)", class_="b") + prior("lkj(1)", class_="cor")
+    fit = _fit(sleep, prior=p, sample_prior="only")
+    half_t = stats.t(3, 0, 59.3)
+    tests = {
+        "b_Days": (fit.draws("b_Days"), stats.norm(0, 10).cdf),
+        "Intercept": (fit.draws("Intercept"), stats.t(3, 288.7, 59.3).cdf),
+        "sd_Subject__Intercept": (
+            fit.draws("sd_Subject__Intercept"),
+            lambda x: 2 * half_t.cdf(x) - 1,
+        ),
+        "sd_Subject__Days": (fit.draws("sd_Subject__Days"), lambda x: 2 * half_t.cdf(x) - 1),
+        # a 2 x 2 LKJ(1) correlation is uniform on (-1, 1)
+        "cor_Subject__Intercept__Days": (
+            fit.draws("cor_Subject__Intercept__Days"),
+            stats.uniform(-1, 2).cdf,
+        ),
+        "sigma": (fit.draws("sigma"), lambda x: 2 * half_t.cdf(x) - 1),
+    }
+    pvalues = {k: stats.kstest(x, cdf).pvalue for k, (x, cdf) in tests.items()}
+    print(pvalues)
+    assert all(p > 0.01 for p in pvalues.values()), pvalues
+    assert fit.draws("b_Days").shape == (4000,)
+    pp = fit.idata["prior_predictive"].to_dataset()["Reaction"]
+    assert pp.shape == (4, 1000, 180)
+    # prior predictive draws spread like the prior implies: sd of y includes Days * b
+    assert 50 < float(pp.std()) < 5000
+
+
+def test_plot_priors_draws_one_panel_per_prior(sleep):
+    from bayesml import make_model
+
+    p = prior("normal(0, 1)", class_="b", coef="Days") + prior("exponential(1)", "sigma")
+    fig = plot_priors(make_model(F, sleep, prior=p), draws=500, seed=1)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert titles == [
+        "prior_b_Days",
+        "prior_Intercept",
+        "prior_sd_Subject",
+        "prior_sigma",
+        "prior_cor_Subject",
+    ]
+    assert fig._suptitle.get_text() == "Prior densities"
