@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,7 +29,17 @@ def test_tight_prior_on_days_moves_the_posterior(sleep, seed_fit):
     fit = _fit(sleep, prior=prior("normal(0, 1)", class_="b", coef="Days"), sample_prior="yes")
     days = fit.draws("b_Days")
     assert days.mean() < 4
-    assert days.std(ddof=1) < 1
+    # brms 2.18 on the same model: 1.258 +- 1.023 (tests/reference/brms_days_prior.json). The
+    # posterior sd stays near the prior's 1 because the varying slopes absorb the effect.
+    ref = json.loads((Path(__file__).parent / "reference/brms_days_prior.json").read_text())
+    b = ref["b_Days"]
+    ess = fit.diagnostics().loc["b_Days", "Bulk_ESS"]
+    mcse = np.hypot(days.std(ddof=1) / np.sqrt(ess), b["sd"] / np.sqrt(b["ess_bulk"]))
+    assert abs(days.mean() - b["mean"]) < 4 * mcse
+    # the sd of a near-normal posterior has relative Monte Carlo error about 1 / sqrt(2 ESS)
+    assert abs(days.std(ddof=1) / b["sd"] - 1) < 4 * np.hypot(
+        1 / np.sqrt(2 * ess), 1 / np.sqrt(2 * b["ess_bulk"])
+    )
     # the prior draws stored beside the posterior follow the prior (brms's prior_b_Days)
     assert stats.kstest(fit.draws("prior_b_Days"), stats.norm(0, 1).cdf).pvalue > 0.01
     assert "prior_sigma" in fit.posterior and "prior_cor_Subject" in fit.posterior
