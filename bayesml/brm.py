@@ -20,6 +20,7 @@ def brm(
     family: str | Family = "gaussian",
     prior=None,
     sample_prior: str = "no",
+    group_effects: str = "auto",
     chains: int = 4,
     iter: int = 2000,
     warmup: int | None = None,
@@ -49,6 +50,11 @@ def brm(
         ``"yes"`` adds ``prior_*`` draws beside the posterior (for ``hypothesis``);
         ``"only"`` draws from the prior alone (every parameter needs a proper prior) and
         stores prior predictive draws of the response.
+    group_effects : {"auto", "marginal", "noncentred"}
+        How the varying effects enter the model. ``"auto"`` integrates them out of Gaussian
+        models (identity link, no weights) and draws them afterwards from their exact
+        conditional, which samples far better than brms's non-centred parameterisation
+        (used otherwise, and with ``"noncentred"``).
     chains, iter, warmup, thin : int
         brms's defaults: 4 chains of 2000 iterations, the first half warmup.
     seed : int, optional
@@ -68,7 +74,9 @@ def brm(
     warmup = iter // 2 if warmup is None else warmup
     if sample_prior not in ("no", "yes", "only"):
         raise ValueError(f"sample_prior must be 'no', 'yes' or 'only', got '{sample_prior}'.")
-    bm = make_model(formula, data, family, prior)
+    if sample_prior == "only":
+        group_effects = "noncentred"  # forward sampling needs the effects themselves
+    bm = make_model(formula, data, family, prior, group_effects)
     if sample_prior == "only":
         idata = sample_prior_only(bm, chains, iter, warmup, thin, seed)
     else:
@@ -76,7 +84,7 @@ def brm(
             bm.model, chains, iter, warmup, thin, seed, cores, progressbar, **sampler_kwargs
         )
     name = data_name or getattr(data, "attrs", {}).get("name") or "data"
-    fit = Fit(bm, idata, SamplerSettings(chains, iter, warmup, thin), name)
+    fit = Fit(bm, idata, SamplerSettings(chains, iter, warmup, thin), name, seed)
     if sample_prior == "yes":
         fit.add_prior_draws(prior_draws(bm, fit.settings.total_draws, seed))
     for msg in fit.convergence_warnings():

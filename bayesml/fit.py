@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from ._rformat import format_table
-from .model import BrmsModel
+from .model import BrmsModel, recover_group_effects
 from .priors import PriorTable
 from .sampling import ConvergenceWarning, SamplerSettings, convergence_messages
 
@@ -218,11 +218,22 @@ class Fit:
         The compiled model (``.model`` is the PyMC model).
     """
 
-    def __init__(self, model: BrmsModel, idata, settings: SamplerSettings, data_name: str = "data"):
+    def __init__(
+        self,
+        model: BrmsModel,
+        idata,
+        settings: SamplerSettings,
+        data_name: str = "data",
+        seed: int | None = None,
+    ):
         self.model = model
         self.settings = settings
         self.data_name = data_name
         raw = idata["posterior"].to_dataset()
+        if model.group_effects == "marginal" and not any(
+            f"r_{b.id}" in raw for b in model.design.blocks
+        ):
+            raw = recover_group_effects(raw, model, seed)
         idata["posterior"] = brms_posterior(raw, model)
         self.idata = idata
         self._diag: pd.DataFrame | None = None

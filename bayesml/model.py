@@ -6,8 +6,9 @@ the intercept of the centred model; varying effects are non-centred,
 have no ``L_k``). Variable names follow brms's Stan code (``Intercept``, ``b``, ``sd_1``,
 ``L_1``, ``z_1``, ``r_1``, ``sigma``); the results stage renames them to brms's output names.
 
-How the group-level effects enter the likelihood is a strategy (``GROUP_EFFECTS``), so that a
-model can use another parameterisation without touching the rest of the builder.
+How the group-level effects enter the likelihood is chosen per model: brms's non-centred
+strategy (``GROUP_EFFECTS``) or, for Gaussian models, integrated out of the likelihood
+(``group_effects="marginal"``, see ``bayesml.marginal``) and drawn back after sampling.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ._rformat import r_num
 from .design import Design, GroupBlock, clean_name, make_design
 from .families import Family, Likelihood, get_family
 from .formula import FormulaError
+from .marginal import components, draw_group_effects, marginal_loglik
 from .priors import (
     DISTRIBUTIONS,
     PriorDist,
@@ -105,19 +107,65 @@ def _coefficient_vector(
     return pm.Deterministic(name, pt.stack(parts), dims=dim)
 
 
+def group_hyperparameters(block: GroupBlock, priors: PriorTable):
+    """sd_k (and the correlation Cholesky factor L_k) of one block; L is None without
+    correlations."""
+    k = block.id
+    sd = _coefficient_vector(f"sd_{k}", "sd", block.coefs, f"coef_{k}", priors, block.group)
+    L = None
+    if block.has_cor:
+        L = pm.LKJCorr(f"L_{k}", n=len(block.coefs), eta=_lkj_eta(priors, block.group))
+    return sd, L
+
+
 def noncentred_effects(block: GroupBlock, priors: PriorTable) -> pt.TensorVariable:
     """brms's non-centred varying effects for one block; returns r (levels × coefs)."""
     k = block.id
     coef_dim = f"coef_{k}"
-    sd = _coefficient_vector(f"sd_{k}", "sd", block.coefs, coef_dim, priors, block.group)
+    sd, L = group_hyperparameters(block, priors)
     z = pm.Normal(f"z_{k}", 0.0, 1.0, dims=(coef_dim, block.group))
-    if block.has_cor:
-        eta = _lkj_eta(priors, block.group)
-        L = pm.LKJCorr(f"L_{k}", n=len(block.coefs), eta=eta)
+    if L is not None:
         r = (pt.diag(sd) @ L @ z).T
     else:
         r = (sd[:, None] * z).T
     return pm.Deterministic(f"r_{k}", r, dims=(block.group, coef_dim))
+
+
+def _cov_inverse(sd, L):
+    """Inverse and log-determinant of diag(sd) L Lᵀ diag(sd) (pytensor)."""
+    if L is None:
+        return pt.diag(1 / sd**2), 2 * pt.sum(pt.log(sd))
+    Linv = pt.linalg.solve_triangular(L, pt.eye(L.shape[0]), lower=True)
+    Rinv = Linv.T @ Linv
+    d = 1 / sd
+    logdet = 2 * pt.sum(pt.log(sd)) + 2 * pt.sum(pt.log((L * pt.eye(L.shape[0])).sum(-1)))
+    return d[:, None] * Rinv * d[None, :], logdet
+
+
+def supports_marginal(design: Design, family: Family) -> bool:
+    """Whether the varying effects can be integrated out: Gaussian, identity link, no weights."""
+    return (
+        bool(design.blocks)
+        and family.name == "gaussian"
+        and family.link_name == "identity"
+        and "weights" not in design.additions
+    )
+
+
+def resolve_group_effects(group_effects: str, design: Design, family: Family) -> str:
+    if group_effects == "auto":
+        return "marginal" if supports_marginal(design, family) else "noncentred"
+    if group_effects == "marginal" and not supports_marginal(design, family):
+        raise ValueError(
+            "Varying effects can be integrated out only for gaussian models with the identity "
+            "link and no weights(); use group_effects='noncentred'."
+        )
+    if group_effects not in ("marginal", *GROUP_EFFECTS):
+        raise ValueError(
+            f"Unknown group_effects '{group_effects}'; use 'auto', 'marginal' or "
+            f"{', '.join(repr(k) for k in GROUP_EFFECTS)}."
+        )
+    return group_effects
 
 
 def _lkj_eta(priors: PriorTable, group: str) -> float:
@@ -216,7 +264,9 @@ def build_model(
     for blk in design.blocks:
         coords[blk.group] = blk.levels
         coords[f"coef_{blk.id}"] = blk.coefs
-    strategy = GROUP_EFFECTS[group_effects]
+    group_effects = resolve_group_effects(group_effects, design, family)
+    marginal = group_effects == "marginal"
+    strategy = None if marginal else GROUP_EFFECTS[group_effects]
     with pm.Model(coords=coords) as model:
         eta = pt.zeros(design.nobs)
         if fx.coefs:
@@ -229,7 +279,11 @@ def build_model(
         elif fx.intercept:
             intercept = prior_rv("Intercept", priors.resolve("Intercept"))
             eta = eta + intercept
+        hyper = []
         for blk in design.blocks:
+            if marginal:
+                hyper.append(group_hyperparameters(blk, priors))
+                continue
             r = strategy(blk, priors)
             Z = pm.Data(f"Z_{blk.id}", blk.Z, dims=("obs", f"coef_{blk.id}"))
             J = pm.Data(f"J_{blk.id}", blk.index, dims="obs")
@@ -244,7 +298,21 @@ def build_model(
         lik = Likelihood(eta, family.link_name, dpars, response, (design.nobs,), thresholds)
         dist = family.dist(lik)
         name = _observed_name(design)
-        if "weights" in design.additions:
+        if marginal:
+            inv = [_cov_inverse(sd, L) for sd, L in hyper]
+            homo = response.se is None
+            v = lik.sigma() ** 2
+            loglik = marginal_loglik(
+                design,
+                components(design),
+                y - eta,
+                v,
+                [c for c, _ in inv],
+                [ld for _, ld in inv],
+                homoscedastic=homo,
+            )
+            pm.Potential(f"{name}_marginal", loglik)
+        elif "weights" in design.additions:
             # brms multiplies each log-likelihood term by its weight (no normalisation)
             w = pm.Data("weights", design.additions["weights"], dims="obs")
             pm.Potential(f"{name}_weighted", pt.sum(w * pm.logp(dist, y)))
@@ -266,7 +334,7 @@ def make_model(
     data: pd.DataFrame,
     family: str | Family = "gaussian",
     prior=None,
-    group_effects: str = "noncentred",
+    group_effects: str = "auto",
 ) -> BrmsModel:
     """Compile a formula into a PyMC model with brms's priors and parameterisation.
 
@@ -278,8 +346,10 @@ def make_model(
     prior : PriorTable or prior(...) specifications, optional
         A whole table, or user priors that replace brms's defaults where they apply
         (``bayesml.prior("normal(0, 1)", class_="b", coef="Days") + ...``).
-    group_effects : str
-        Parameterisation of the varying effects; ``"noncentred"`` (brms's) by default.
+    group_effects : {"auto", "marginal", "noncentred"}
+        How the varying effects enter: ``"marginal"`` integrates them out (Gaussian models
+        with identity link, no weights; ``r_k`` are drawn after sampling), ``"noncentred"``
+        is brms's parameterisation; ``"auto"`` picks marginal where it applies.
 
     Returns
     -------
@@ -294,6 +364,7 @@ def make_model(
         priors = default_priors(design, fam)
         if prior is not None:
             priors = set_priors(priors, prior, design, fam)
+    group_effects = resolve_group_effects(group_effects, design, fam)
     return BrmsModel(
         design, fam, priors, build_model(design, fam, priors, group_effects), group_effects
     )
@@ -347,6 +418,63 @@ def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str,
     return out
 
 
+def recover_group_effects(raw, bm: BrmsModel, seed: int | None = None):
+    """Add the varying effects ``r_k`` to the draws of a model that integrated them out.
+
+    One exact draw from ``r | y, θ`` per posterior draw (see ``bayesml.marginal``).
+    """
+    import xarray as xr
+
+    d, fx = bm.design, bm.design.fixed
+    chains, draws = raw.sizes["chain"], raw.sizes["draw"]
+    S = chains * draws
+
+    def flat(name: str) -> np.ndarray:
+        x = raw[name].values
+        return x.reshape(S, *x.shape[2:])
+
+    eta = np.zeros((S, d.nobs))
+    if fx.intercept:
+        eta += flat("Intercept")[:, None]
+    if fx.coefs:
+        eta += flat("b") @ fx.Xc.T
+    if d.offset is not None:
+        eta += d.offset[None, :]
+    resid = d.response.y[None, :] - eta
+    se = d.response.se
+    if se is None:
+        v = flat("sigma") ** 2
+    elif "sigma" in raw:
+        v = flat("sigma")[:, None] ** 2 + se[None, :] ** 2
+    else:
+        v = np.broadcast_to(se[None, :] ** 2, (S, d.nobs))
+    cov_inv = []
+    for blk in d.blocks:
+        sd = flat(f"sd_{blk.id}")  # (S, m)
+        if blk.has_cor:
+            L = flat(f"L_{blk.id}")
+            R = L @ np.swapaxes(L, -1, -2)
+            cov = sd[:, :, None] * R * sd[:, None, :]
+            cov_inv.append(np.linalg.inv(cov))
+        else:
+            cov_inv.append(np.stack([np.diag(1 / s**2) for s in sd]))
+    rng = np.random.default_rng(None if seed is None else [seed, 7])
+    rs = draw_group_effects(d, components(d), resid, v, cov_inv, rng)
+    out = raw.copy()
+    for blk, r in zip(d.blocks, rs, strict=True):
+        out[f"r_{blk.id}"] = xr.DataArray(
+            r.reshape(chains, draws, blk.n_levels, len(blk.coefs)),
+            dims=("chain", "draw", blk.group, f"coef_{blk.id}"),
+            coords={
+                "chain": raw["chain"].values,
+                "draw": raw["draw"].values,
+                blk.group: list(blk.levels),
+                f"coef_{blk.id}": list(blk.coefs),
+            },
+        )
+    return out
+
+
 def model_code(formula: str, data: pd.DataFrame, family: str | Family = "gaussian") -> str:
     """The generated model in readable form (brms's ``make_stancode``)."""
     return make_model(formula, data, family).code()
@@ -363,8 +491,27 @@ def _prior_text(row: PriorRow) -> str:
     return text + (f"  <{', '.join(bounds)}>" if bounds else "")
 
 
+def _marginal_lines(d: Design, dpars) -> list[str]:
+    covs = []
+    for b in d.blocks:
+        mid = f" * L_{b.id} * L_{b.id}' * " if b.has_cor else " * "
+        covs.append(f"Sigma_{b.id} = diag(sd_{b.id}){mid}diag(sd_{b.id})")
+    if "se" in d.additions:
+        resid = "sigma^2 + se^2" if dpars else "se^2"
+    else:
+        resid = "sigma^2"
+    return [
+        f"  // varying effects integrated out: {'; '.join(covs)} for every level",
+        f"  Y ~ multi_normal(eta, diag({resid}) + Z * blockdiag(Sigma) * Z');"
+        "  // by Woodbury, over independent components",
+        "  // r_k: drawn after sampling from N(M^-1 Z' V^-1 (Y - eta), M^-1),",
+        "  //      M = blockdiag(Sigma)^-1 + Z' V^-1 Z, V = the residual variances",
+    ]
+
+
 def _describe(bm: BrmsModel) -> str:
     d, fam, pr = bm.design, bm.family, bm.priors
+    marginal = bm.group_effects == "marginal"
     fx = d.fixed
     out = [
         f"// bayesml model for: {d.formula}",
@@ -404,34 +551,37 @@ def _describe(bm: BrmsModel) -> str:
     for blk in d.blocks:
         k, m = blk.id, len(blk.coefs)
         out.append(f"  sd_{k}[{m}] >= 0;  // group-level sds of '{blk.group}'")
-        out.append(f"  z_{k}[{m}, {blk.n_levels}];  // standardised group-level effects")
+        if not marginal:
+            out.append(f"  z_{k}[{m}, {blk.n_levels}];  // standardised group-level effects")
         if blk.has_cor:
             out.append(f"  L_{k}[{m}, {m}];  // Cholesky factor of the correlation matrix")
     dpars = fam.estimated_dpars(d.formula.additions)
     for dp in dpars:
         out.append(f"  {dp.name}{'' if dp.lb is None else ' >= ' + r_num(dp.lb)};")
     out.append("}")
-    out.append("transformed parameters {")
-    for blk in d.blocks:
-        k = blk.id
-        if blk.has_cor:
-            out.append(
-                f"  r_{k} = (diag(sd_{k}) * L_{k} * z_{k})';  // [{blk.n_levels}, {len(blk.coefs)}]"
-            )
-        else:
-            out.append(f"  r_{k} = (diag(sd_{k}) * z_{k})';  // [{blk.n_levels}, {len(blk.coefs)}]")
-    out.append("}")
+    if not marginal:
+        out.append("transformed parameters {")
+        for blk in d.blocks:
+            k, size = blk.id, f"[{blk.n_levels}, {len(blk.coefs)}]"
+            if blk.has_cor:
+                out.append(f"  r_{k} = (diag(sd_{k}) * L_{k} * z_{k})';  // {size}")
+            else:
+                out.append(f"  r_{k} = (diag(sd_{k}) * z_{k})';  // {size}")
+        out.append("}")
     out.append("model {")
     terms = []
     if fx.intercept and not fam.ordinal:
         terms.append("Intercept")
     if fx.coefs:
         terms.append("Xc * b")
-    terms += [f"rows_dot(Z_{b.id}, r_{b.id}[J_{b.id}])" for b in d.blocks]
+    if not marginal:
+        terms += [f"rows_dot(Z_{b.id}, r_{b.id}[J_{b.id}])" for b in d.blocks]
     if d.offset is not None:
         terms.append("offset")
     lp = " + ".join(terms) or "0"
     out.append(f"  eta = {lp};")
+    if marginal:
+        out.extend(_marginal_lines(d, dpars))
     args = ["inv_link(eta)" if fam.link_name != "identity" else "eta"]
     if fam.ordinal:
         args = ["eta", "Intercept"]
@@ -440,7 +590,7 @@ def _describe(bm: BrmsModel) -> str:
         args.insert(0, "trials")
     if "se" in d.additions:
         args.append("se")
-    lik = f"Y ~ {fam.name}({', '.join(args)})"
+    lik = "" if marginal else f"Y ~ {fam.name}({', '.join(args)})"
     if "weights" in d.additions:
         # brms multiplies each observation's log-likelihood by its weight
         lik = f"target += weights * {fam.name}_lpdf(Y | {', '.join(args)})"
@@ -449,7 +599,8 @@ def _describe(bm: BrmsModel) -> str:
         line += f"  // inv_link: inverse of the {fam.link_name} link"
     elif fam.ordinal:
         line += f"  // P(Y <= k) = inverse {fam.link_name}(Intercept[k] - eta)"
-    out.append(line)
+    if lik:
+        out.append(line)
     if fx.coefs:
         for c in fx.coefs:
             out.append(f"  b[{c}] ~ {_prior_text(pr.resolve('b', c))};")
@@ -461,7 +612,8 @@ def _describe(bm: BrmsModel) -> str:
     for blk in d.blocks:
         for c in blk.coefs:
             out.append(f"  sd_{blk.id}[{c}] ~ {_prior_text(pr.resolve('sd', c, blk.group))};")
-        out.append(f"  to_vector(z_{blk.id}) ~ std_normal();")
+        if not marginal:
+            out.append(f"  to_vector(z_{blk.id}) ~ std_normal();")
         if blk.has_cor:
             eta = _lkj_eta(pr, blk.group)
             out.append(f"  L_{blk.id} ~ lkj_corr_cholesky({eta:g});")

@@ -138,7 +138,7 @@ LIKELIHOODS = {
 def test_likelihood_matches_scipy(name):
     dpars, ref = LIKELIHOODS[name]
     d = case_data(name)
-    m = make_model(CASES[name]["formula"], d, case_family(name))
+    m = make_model(CASES[name]["formula"], d, case_family(name), group_effects="noncentred")
     z = np.linspace(-1.5, 1.5, 30)
     b0 = 2.0 if name == "gamma_inverse" else 0.4  # inverse link needs a positive mean
     sd = 0.1 if name == "gamma_inverse" else 0.6
@@ -197,7 +197,7 @@ def test_weights_multiply_each_log_likelihood_term():
 
 def test_se_gives_known_standard_errors_without_sigma():
     d = case_data("gaussian_se")
-    m = make_model("y | se(s) ~ 1 + (1 | g)", d)
+    m = make_model("y | se(s) ~ 1 + (1 | g)", d, group_effects="noncentred")
     assert "sigma" not in m.model.named_vars
     z = np.linspace(-1, 1, 30)
     values = {"Intercept": 0.9, "sd_1": [0.5], "z_1": z[None, :]}
@@ -208,7 +208,7 @@ def test_se_gives_known_standard_errors_without_sigma():
 
 def test_se_with_sigma_adds_residual_variance():
     d = case_data("gaussian_se_sigma")
-    m = make_model("y | se(s, sigma = TRUE) ~ 1 + (1 | g)", d)
+    m = make_model("y | se(s, sigma = TRUE) ~ 1 + (1 | g)", d, group_effects="noncentred")
     z = np.linspace(-1, 1, 30)
     values = {"Intercept": 0.9, "sd_1": [0.5], "z_1": z[None, :], "sigma": 0.8}
     eta = 0.9 + 0.5 * z[d["g"].map({g: i for i, g in enumerate(sorted(d["g"].unique()))})]

@@ -7,6 +7,8 @@ import re
 import numpy as np
 import pytest
 
+from bayesml import make_model
+
 from .conftest import reference
 
 pytestmark = pytest.mark.slow
@@ -134,9 +136,16 @@ def test_varcorr(fit):
     assert vc["residual__"].sd.loc["sigma", "Estimate"] == pytest.approx(fit.draws("sigma").mean())
 
 
-def test_model_code_names_the_parameterisation(fit):
+def test_model_code_names_the_parameterisation(fit, sleep):
     code = fit.model_code()
-    assert "r_1 = (diag(sd_1) * L_1 * z_1)';" in code
+    assert "varying effects: marginal" in code
+    assert "Y ~ multi_normal(eta, diag(sigma^2) + Z * blockdiag(Sigma) * Z');" in code
+    assert "z_1" not in code
+    noncentred = make_model(
+        "Reaction ~ Days + (Days | Subject)", sleep, group_effects="noncentred"
+    ).code()
+    assert "r_1 = (diag(sd_1) * L_1 * z_1)';" in noncentred
+    assert "to_vector(z_1) ~ std_normal();" in noncentred
     assert "Intercept ~ student_t(3, 288.7, 59.3);" in code
     assert "L_1 ~ lkj_corr_cholesky(1);" in code
     assert "means_X = [4.5]" in code

@@ -1,0 +1,164 @@
+"""Gaussian varying effects integrated out: the marginal density against a dense multivariate
+normal, the component split, and the conditional draws against their exact moments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import linalg, stats
+
+from bayesml import make_model
+from bayesml.marginal import components, draw_group_effects
+
+from .test_families import case_data
+
+
+def _value(m, name, point):
+    model = m.model
+    expr = model.replace_rvs_by_values([model[name]])[0]
+    return np.asarray(
+        model.compile_fn(expr, inputs=model.value_vars, on_unused_input="ignore")(point)
+    )
+
+
+def _random_point(m, seed=0):
+    point = m.model.initial_point()
+    rng = np.random.default_rng(seed)
+    return {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in point.items()}
+
+
+def _dense(m, point):
+    """Z (all levels of all blocks side by side) and the block-diagonal Λ at a point."""
+    d = m.design
+    Zs, covs = [], []
+    for blk in d.blocks:
+        sd = _value(m, f"sd_{blk.id}", point)
+        if blk.has_cor:
+            L = _value(m, f"L_{blk.id}", point)
+            S = np.diag(sd) @ L @ L.T @ np.diag(sd)
+        else:
+            S = np.diag(sd**2)
+        for j in range(blk.n_levels):
+            Zs.append(blk.Z * (blk.index == j)[:, None])
+            covs.append(S)
+    return np.hstack(Zs), linalg.block_diag(*covs)
+
+
+def _population(m, point):
+    d = m.design
+    eta = np.full(d.nobs, float(_value(m, "Intercept", point)))
+    if d.fixed.coefs:
+        eta = eta + d.fixed.Xc @ _value(m, "b", point)
+    return eta
+
+
+def _crossed_nested(seed=3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = 120
+    school = rng.integers(0, 6, n)
+    cls = school * 3 + rng.integers(0, 3, n)
+    item = rng.integers(0, 8, n)
+    x = rng.normal(size=n)
+    y = 1 + 0.5 * x + rng.normal(size=n)
+    return pd.DataFrame(
+        {"y": y, "x": x, "school": school, "cls": cls.astype(str), "item": item.astype(str)}
+    )
+
+
+FORMULAS = [
+    ("sleep", "Reaction ~ Days + (Days | Subject)"),
+    ("sleep", "Reaction ~ Days + (Days || Subject)"),
+    ("sleep", "Reaction ~ Days + (1 | Subject) + (0 + Days | Subject)"),
+    ("synthetic", "y ~ x + (1 | school/cls)"),
+    ("synthetic", "y ~ x + (x | school) + (1 | item)"),
+]
+
+
+@pytest.mark.parametrize(("data", "formula"), FORMULAS)
+def test_marginal_density_equals_dense_multivariate_normal(sleep, data, formula):
+    df = sleep if data == "sleep" else _crossed_nested()
+    m = make_model(formula, df, group_effects="marginal")
+    point = _random_point(m)
+    Z, Lam = _dense(m, point)
+    sigma = float(_value(m, "sigma", point))
+    cov = sigma**2 * np.eye(m.design.nobs) + Z @ Lam @ Z.T
+    expected = stats.multivariate_normal.logpdf(m.design.y, _population(m, point), cov)
+    name = [p.name for p in m.model.potentials][0]
+    got = m.model.point_logps(point, round_vals=12)[name]
+    assert got == pytest.approx(expected, rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    "formula", ["y | se(s) ~ 1 + (1 | g)", "y | se(s, sigma = TRUE) ~ x + (1 | g)"]
+)
+def test_marginal_density_with_known_standard_errors(formula):
+    d = case_data("gaussian")
+    m = make_model(formula, d, group_effects="marginal")
+    point = _random_point(m, 1)
+    Z, Lam = _dense(m, point)
+    v = d["s"].to_numpy() ** 2
+    if "sigma" in m.model.named_vars:
+        v = v + float(_value(m, "sigma", point)) ** 2
+    cov = np.diag(v) + Z @ Lam @ Z.T
+    expected = stats.multivariate_normal.logpdf(m.design.y, _population(m, point), cov)
+    name = [p.name for p in m.model.potentials][0]
+    assert m.model.point_logps(point, round_vals=12)[name] == pytest.approx(expected, rel=1e-10)
+
+
+def test_components_follow_nesting_and_crossing(sleep):
+    df = _crossed_nested()
+    nested = make_model("y ~ x + (1 | school/cls)", df, group_effects="marginal").design
+    assert components(nested).n_components == df["school"].nunique()
+    crossed = make_model("y ~ x + (1 | school) + (1 | item)", df, group_effects="marginal").design
+    assert components(crossed).n_components == 1
+    single = make_model("Reaction ~ Days + (Days | Subject)", sleep).design
+    assert components(single).n_components == 18
+
+
+def test_conditional_draws_have_the_exact_moments():
+    df = _crossed_nested(5)
+    m = make_model("y ~ x + (x | school) + (1 | item)", df, group_effects="marginal")
+    d = m.design
+    point = _random_point(m, 2)
+    Z, Lam = _dense(m, point)
+    sigma = float(_value(m, "sigma", point))
+    resid = d.y - _population(m, point)
+    M = np.linalg.inv(Lam) + Z.T @ Z / sigma**2
+    cov = np.linalg.inv(M)
+    mean = cov @ Z.T @ resid / sigma**2
+    S = 20000
+    cov_inv = []
+    for blk in d.blocks:
+        sd = _value(m, f"sd_{blk.id}", point)
+        if blk.has_cor:
+            L = _value(m, f"L_{blk.id}", point)
+            c = np.linalg.inv(np.diag(sd) @ L @ L.T @ np.diag(sd))
+        else:
+            c = np.diag(1 / sd**2)
+        cov_inv.append(np.broadcast_to(c, (S, *c.shape)))
+    draws = draw_group_effects(
+        d,
+        components(d),
+        np.broadcast_to(resid, (S, d.nobs)),
+        np.full(S, sigma**2),
+        cov_inv,
+        np.random.default_rng(0),
+    )
+    # same column order as _dense: block by block, level by level, coefficient by coefficient
+    u = np.concatenate([r.reshape(S, -1) for r in draws], axis=1)
+    se = np.sqrt(np.diag(cov) / S)
+    assert np.all(np.abs(u.mean(0) - mean) < 4.5 * se)
+    emp = np.cov(u.T)
+    assert np.allclose(np.diag(emp), np.diag(cov), rtol=0.06)
+    assert np.abs(emp - cov).max() < 0.06 * np.diag(cov).max()
+
+
+def test_auto_integrates_out_only_where_it_applies(sleep):
+    assert make_model("Reaction ~ Days + (Days | Subject)", sleep).group_effects == "marginal"
+    d = case_data("bernoulli")
+    assert make_model("y ~ x + (1 | g)", d, "bernoulli").group_effects == "noncentred"
+    w = case_data("gaussian_weights")
+    assert make_model("y | weights(w) ~ x + (1 | g)", w).group_effects == "noncentred"
+    with pytest.raises(ValueError, match="only for gaussian models with the identity link"):
+        make_model("y ~ x + (1 | g)", case_data("poisson"), "poisson", group_effects="marginal")
