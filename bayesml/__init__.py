@@ -15,12 +15,15 @@ _warnings.filterwarnings(
 
 from . import datasets
 from .brm import brm
+from .criteria import bayes_R2, hypothesis, loo, loo_compare, waic
 from .design import DataWarning, Design, make_design
 from .families import FAMILIES, Family, ResponseError, family, get_family
 from .fit import Fit, Summary
 from .formula import BrmsFormula, FormulaError, GroupTerm, parse_formula
 from .model import BrmsModel, build_model, make_model, model_code
-from .plots import plot_priors
+from .persist import load
+from .plots import conditional_effects, plot_fit, plot_priors, plot_ranef, pp_check
+from .predict import fitted, posterior_epred, posterior_linpred, posterior_predict, predict
 from .priors import (
     PriorError,
     PriorSpec,
@@ -50,7 +53,18 @@ __all__ = [
     "PriorTable",
     "ResponseError",
     "Summary",
+    "bayes_R2",
     "brm",
+    "fitted",
+    "hypothesis",
+    "load",
+    "loo",
+    "loo_compare",
+    "posterior_epred",
+    "posterior_linpred",
+    "posterior_predict",
+    "predict",
+    "waic",
     "build_model",
     "datasets",
     "default_priors",
@@ -61,7 +75,11 @@ __all__ = [
     "make_model",
     "model_code",
     "parse_formula",
+    "plot_fit",
     "plot_priors",
+    "plot_ranef",
+    "pp_check",
+    "conditional_effects",
     "prior",
     "sample",
     "sample_prior_only",

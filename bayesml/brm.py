@@ -29,6 +29,7 @@ def brm(
     cores: int | None = None,
     progressbar: bool = True,
     data_name: str | None = None,
+    file: str | None = None,
     **sampler_kwargs,
 ) -> Fit:
     """Fit a Bayesian (multilevel) regression model with brms's defaults.
@@ -64,6 +65,10 @@ def brm(
     progressbar : bool
     data_name : str, optional
         Name shown on the summary's Data line; defaults to ``data.attrs["name"]`` or "data".
+    file : str, optional
+        Path of a saved fit (zarr store). If it holds a fit of the same formula, data,
+        family, priors and settings it is loaded instead of sampling again; otherwise the
+        model is fitted and saved there (brms's ``file`` argument).
     **sampler_kwargs
         Passed to ``pymc.sample`` (``target_accept``, ``nuts_sampler``, ...).
 
@@ -77,6 +82,25 @@ def brm(
     if sample_prior == "only":
         group_effects = "noncentred"  # forward sampling needs the effects themselves
     bm = make_model(formula, data, family, prior, group_effects)
+    signature = None
+    if file is not None:
+        from pathlib import Path
+
+        from .persist import fit_signature, load
+
+        settings = (chains, iter, warmup, thin, seed, sample_prior, bm.group_effects)
+        signature = fit_signature(
+            bm.design.formula.text,
+            bm.design.data,
+            bm.family,
+            bm.priors,
+            settings,
+            sorted(sampler_kwargs.items()),
+        )
+        if Path(file).exists():
+            saved = load(file)
+            if getattr(saved, "signature", "") == signature:
+                return saved
     if sample_prior == "only":
         idata = sample_prior_only(bm, chains, iter, warmup, thin, seed)
     else:
@@ -87,6 +111,9 @@ def brm(
     fit = Fit(bm, idata, SamplerSettings(chains, iter, warmup, thin), name, seed)
     if sample_prior == "yes":
         fit.add_prior_draws(prior_draws(bm, fit.settings.total_draws, seed))
+    if file is not None:
+        fit.signature = signature
+        fit.save(file)
     for msg in fit.convergence_warnings():
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
     return fit

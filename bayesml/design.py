@@ -161,6 +161,12 @@ def _evaluate(expr: str, data: pd.DataFrame, formula: str, where: str):
     common = dm.common
     if common is None:
         return np.zeros((len(data), 0)), (), False, None
+    mat, names, has_int = _ordered(common)
+    return mat, names, has_int, common
+
+
+def _ordered(common) -> tuple[np.ndarray, tuple[str, ...], bool]:
+    """formulae's matrix with columns in R's order and brms's names."""
     mat = np.asarray(common.design_matrix, dtype=float)
     cols, names, has_int = [], [], False
     for term in _r_order(common.terms):
@@ -170,7 +176,7 @@ def _evaluate(expr: str, data: pd.DataFrame, formula: str, where: str):
         idx = range(sl.start, sl.stop)
         cols.extend(idx)
         names.extend(common.as_dataframe().columns[i] for i in idx)
-    return mat[:, cols], tuple(clean_name(n) for n in names), has_int, common
+    return mat[:, cols], tuple(clean_name(n) for n in names), has_int
 
 
 def _level_labels(data: pd.DataFrame, cols: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -391,3 +397,126 @@ def eval_expression(expr: str, df: pd.DataFrame, where: str, formula: str) -> np
     cols = {c: df[c].to_numpy(dtype=float) for c in expression_columns(expr, where, formula)}
     code = compile(tree, "<formula>", "eval")
     return eval(code, {"__builtins__": {}}, {**FORMULA_NAMESPACE, **cols})  # noqa: S307 - checked AST
+
+
+def new_data_design(
+    design: Design,
+    newdata: pd.DataFrame,
+    blocks: tuple[GroupBlock, ...] | None = None,
+    allow_new_levels: bool = False,
+) -> tuple[Design, dict[int, tuple[str, ...]]]:
+    """The fitted model's design evaluated on new data (brms's ``newdata``).
+
+    Population-level columns are centred with the training means; grouping levels are
+    looked up among the training levels. Levels the model has not seen are appended after
+    them, each its own level, when ``allow_new_levels`` (else an error names them).
+
+    Parameters
+    ----------
+    design : Design
+        The fitted model's design.
+    newdata : pandas.DataFrame
+    blocks : tuple of GroupBlock, optional
+        The group-level blocks to keep (``re_formula``); all by default.
+
+    Returns
+    -------
+    (Design, {block id: new level names})
+    """
+    f = design.formula
+    blocks = design.blocks if blocks is None else blocks
+    needed: dict[str, str] = {}
+    if design.fixed.terms is not None:
+        for v in _variables(f.fixed, "population-level terms", f.text):
+            needed.setdefault(v, f.fixed)
+    for blk in blocks:
+        if blk.term.expr.strip() not in ("1", "0", "-1"):
+            for v in _variables(blk.term.expr, "group-level term", f.text):
+                needed.setdefault(v, blk.term.text)
+        for v in blk.term.group_vars:
+            needed.setdefault(v, blk.term.text)
+    for a in f.additions:
+        if a.name in ("trials", "se"):
+            for arg in a.args:
+                for v in expression_columns(arg, f"{a.name}() argument", f.text):
+                    needed.setdefault(v, f"{a.name}({arg})")
+    for off in f.offsets:
+        for v in expression_columns(off, "offset", f.text):
+            needed.setdefault(v, f"offset({off})")
+    _check_columns(needed, newdata)
+    df = newdata.reset_index(drop=True)
+    missing = [c for c in needed if df[c].isna().any()]
+    if missing:
+        raise ValueError(f"newdata has missing values in {', '.join(missing)}.")
+    n = len(df)
+    fx = design.fixed
+    if fx.terms is not None:
+        try:
+            X, names, has_int = _ordered(fx.terms.evaluate_new_data(df))
+        except ValueError as err:
+            raise ValueError(f"newdata does not fit the population-level terms: {err}") from None
+        keep = (
+            [i for i, nm in enumerate(names) if nm != "Intercept"] if has_int else range(len(names))
+        )
+        X = X[:, list(keep)]
+    else:
+        X = np.zeros((n, 0))
+    fixed = FixedDesign(X, fx.coefs, fx.intercept, fx.means, fx.terms)
+    new_blocks, new_levels = [], {}
+    for blk in blocks:
+        if blk.terms is not None:
+            Z, _, _ = _ordered(blk.terms.evaluate_new_data(df))
+        else:
+            Z = np.ones((n, 1))
+        raw_index, labels = _level_labels(df, blk.term.group_vars)
+        lookup = {lv: i for i, lv in enumerate(blk.levels)}
+        unseen = tuple(lv for lv in labels if lv not in lookup)
+        if unseen and not allow_new_levels:
+            shown = ", ".join(unseen[:10]) + (", ..." if len(unseen) > 10 else "")
+            raise ValueError(
+                f"newdata has levels of '{blk.group}' that the model has not seen: {shown}. "
+                "Pass allow_new_levels=True to predict for them."
+            )
+        extended = blk.levels + unseen
+        lookup.update({lv: blk.n_levels + i for i, lv in enumerate(unseen)})
+        index = np.array([lookup[labels[i]] for i in raw_index], dtype=np.int64)
+        new_blocks.append(
+            GroupBlock(
+                blk.id,
+                blk.group,
+                blk.coefs,
+                blk.correlated,
+                Z,
+                index,
+                extended,
+                blk.term,
+                blk.terms,
+            )
+        )
+        new_levels[blk.id] = unseen
+    additions = {
+        a.name: np.broadcast_to(
+            np.asarray(eval_expression(a.args[0], df, f"{a.name}()", f.text), dtype=float), (n,)
+        ).copy()
+        for a in f.additions
+        if a.name in ("trials", "se")
+    }
+    offset = None
+    if f.offsets:
+        offset = sum(eval_expression(o, df, f"offset({o})", f.text) for o in f.offsets)
+        offset = np.broadcast_to(np.asarray(offset, dtype=float), (n,)).copy()
+    y = np.zeros(n)
+    response = None
+    if design.response is not None:
+        from .families import ResponseData
+
+        response = ResponseData(
+            np.zeros(n, dtype=design.response.y.dtype),
+            trials=additions["trials"].astype(np.int64) if "trials" in additions else None,
+            se=additions.get("se"),
+            categories=design.response.categories,
+        )
+    return (
+        Design(f, df, y, fixed, tuple(new_blocks), additions, 0, response=response, offset=offset),
+        new_levels,
+    )

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
+from scipy import special
 
 __all__ = [
     "FAMILIES",
@@ -57,8 +58,10 @@ LINKS: dict[str, Link] = {
     "inverse": Link("inverse", lambda eta: 1 / eta, lambda y: 1 / y, lambda e: 1 / e),
     "sqrt": Link("sqrt", pt.sqr, np.sqrt, np.square),
     "logit": Link("logit", pt.sigmoid, None, lambda e: 1 / (1 + np.exp(-e))),
-    "probit": Link("probit", _probit_inv, None),
-    "cloglog": Link("cloglog", lambda eta: 1 - pt.exp(-pt.exp(eta)), None),
+    "probit": Link("probit", _probit_inv, None, special.ndtr),
+    "cloglog": Link(
+        "cloglog", lambda eta: 1 - pt.exp(-pt.exp(eta)), None, lambda e: -np.expm1(-np.exp(e))
+    ),
 }
 
 # brms replaces zeros before log-type links when computing default priors (def_scale_prior).
@@ -349,14 +352,29 @@ def _beta(L: Likelihood):
     return pm.Beta.dist(alpha=mu * phi, beta=(1 - mu) * phi, shape=L.shape)
 
 
-def _cumulative(L: Likelihood):
+def _category_probabilities(L: Likelihood):
     # P(y <= k) = F(thres_k - eta), F the inverse link (brms's cumulative family)
     cdf = LINKS[L.link].inverse(L.thresholds[None, :] - L.eta[:, None])
-    n = cdf.shape[0]
-    p = pt.concatenate([cdf[:, :1], cdf[:, 1:] - cdf[:, :-1], 1 - cdf[:, -1:]], axis=1)
-    p = pt.clip(p, 1e-12, 1.0)
+    return pt.concatenate([cdf[:, :1], cdf[:, 1:] - cdf[:, :-1], 1 - cdf[:, -1:]], axis=1)
+
+
+def _cumulative(L: Likelihood):
+    p = pt.clip(_category_probabilities(L), 1e-12, 1.0)
     p = p / p.sum(axis=1, keepdims=True)
-    return pm.Categorical.dist(p=p, shape=(n,))
+    return pm.Categorical.dist(p=p, shape=(p.shape[0],))
+
+
+# Expected value of the response (brms's posterior_epred), per family
+def _mean_mu(L: Likelihood):
+    return L.mu
+
+
+def _mean_binomial(L: Likelihood):
+    return L.mu * pt.as_tensor_variable(L.response.trials)
+
+
+def _mean_lognormal(L: Likelihood):
+    return pt.exp(L.mu + L.dpars["sigma"] ** 2 / 2)
 
 
 # -- the table -------------------------------------------------------------------------------
@@ -395,6 +413,7 @@ class Family:
     additions: tuple[str, ...] = ("weights",)
     ordinal: bool = False
     scale_link: str = ""
+    mean: Callable[[Likelihood], object] = _mean_mu  # brms's posterior_epred
     aliases: tuple[str, ...] = ()
     link: str = ""  # chosen link; empty means the first (default) one
 
@@ -500,6 +519,7 @@ FAMILIES: dict[str, Family] = {
             "binomial",
             _binomial_lik,
             additions=("weights", "trials"),
+            mean=_mean_binomial,
         ),
         Family("poisson", ("log", "identity", "sqrt"), (), "count", _poisson),
         Family(
@@ -516,6 +536,7 @@ FAMILIES: dict[str, Family] = {
             "positive",
             _lognormal,
             scale_link="log",
+            mean=_mean_lognormal,
         ),
         Family(
             "gamma",
@@ -540,6 +561,7 @@ FAMILIES: dict[str, Family] = {
             "ordinal",
             _cumulative,
             ordinal=True,
+            mean=_category_probabilities,
         ),
     ]
 }

@@ -477,6 +477,94 @@ class Fit:
             out["residual__"] = GroupVarCorr(sd=_stat_frame(s, ["sigma"], prob, robust))
         return out
 
+    # -- predictions and checks (bayesml.predict, bayesml.criteria)
+    def posterior_linpred(self, newdata=None, transform: bool = False, **kw):
+        """Linear predictor draws (draws × rows); see ``bayesml.predict``."""
+        from .predict import posterior_linpred
+
+        return posterior_linpred(self, newdata, transform, **kw)
+
+    def posterior_epred(self, newdata=None, **kw):
+        """Expected-response draws (draws × rows); see ``bayesml.predict``."""
+        from .predict import posterior_epred
+
+        return posterior_epred(self, newdata, **kw)
+
+    def posterior_predict(self, newdata=None, **kw):
+        """New-response draws (draws × rows); without newdata also stored in
+        ``idata["posterior_predictive"]``."""
+        from .predict import posterior_predict
+
+        x = posterior_predict(self, newdata, **kw)
+        if newdata is None and not kw:
+            c, d = self.posterior.sizes["chain"], self.posterior.sizes["draw"]
+            self.idata["posterior_predictive"] = xr.Dataset(
+                {self.model.response_name: (("chain", "draw", "obs"), x.reshape(c, d, -1))}
+            )
+        return x
+
+    def fitted(self, newdata=None, prob: float = 0.95, robust: bool = False, **kw):
+        from .predict import fitted
+
+        return fitted(self, newdata, prob, robust, **kw)
+
+    def predict(self, newdata=None, prob: float = 0.95, robust: bool = False, **kw):
+        from .predict import predict
+
+        return predict(self, newdata, prob, robust, **kw)
+
+    def loo(self):
+        from .criteria import loo
+
+        return loo(self)
+
+    def waic(self):
+        from .criteria import waic
+
+        return waic(self)
+
+    def bayes_R2(self, prob: float = 0.95, robust: bool = False):  # noqa: N802 - brms's name
+        from .criteria import bayes_R2
+
+        return bayes_R2(self, prob, robust)
+
+    def hypothesis(self, hypotheses, class_: str = "b", alpha: float = 0.05):
+        from .criteria import hypothesis
+
+        return hypothesis(self, hypotheses, class_, alpha)
+
+    # -- plots (bayesml.plots)
+    def plot(self, var_names=None):
+        """Trace and density plots (brms's ``plot(fit)``)."""
+        from .plots import plot_fit
+
+        return plot_fit(self, var_names)
+
+    def pp_check(self, type: str = "dens_overlay", ndraws: int = 10, **kw):  # noqa: A002
+        from .plots import pp_check
+
+        return pp_check(self, type, ndraws, **kw)
+
+    def conditional_effects(self, effects=None, **kw):
+        from .plots import conditional_effects
+
+        return conditional_effects(self, effects, **kw)
+
+    # -- saving
+    def save(self, path) -> None:
+        """Save draws and everything needed to rebuild the model (a zarr store)."""
+        from .persist import save_fit
+
+        save_fit(self, path)
+
+    @classmethod
+    def from_saved(cls, model: BrmsModel, idata, settings: SamplerSettings, data_name: str):
+        """A fit from draws already under brms's names (``bayesml.load``)."""
+        fit = cls.__new__(cls)
+        fit.model, fit.idata, fit.settings, fit.data_name = model, idata, settings, data_name
+        fit._diag = None
+        return fit
+
     def warn_convergence(self) -> None:
         for msg in self.convergence_warnings():
             warnings.warn(msg, ConvergenceWarning, stacklevel=3)

@@ -176,9 +176,15 @@ def _lkj_eta(priors: PriorTable, group: str) -> float:
     return dist.args[0]
 
 
+def given_effects(block: GroupBlock, priors: PriorTable) -> pt.TensorVariable:
+    """r as an input whose values come from stored draws (prediction models)."""
+    return pm.Flat(f"r_{block.id}", dims=(block.group, f"coef_{block.id}"))
+
+
 # Strategies for the group-level part; each adds its parameters and returns r per block.
 GROUP_EFFECTS: dict[str, Callable[[GroupBlock, PriorTable], pt.TensorVariable]] = {
     "noncentred": noncentred_effects,
+    "given": given_effects,
 }
 
 
@@ -244,8 +250,13 @@ def build_model(
     family: Family,
     priors: PriorTable,
     group_effects: str = "noncentred",
+    predictive: bool = False,
 ) -> pm.Model:
-    """Build the PyMC model for a design, family and prior table."""
+    """Build the PyMC model for a design, family and prior table.
+
+    ``predictive=True`` adds the linear predictor (``linpred``) and the expected response
+    (``epred``) as deterministics; prediction uses it with ``group_effects="given"``.
+    """
     fx = design.fixed
     response = design.response
     if response is None:
@@ -296,6 +307,14 @@ def build_model(
         }
         y = pm.Data("Y", response.y, dims="obs")
         lik = Likelihood(eta, family.link_name, dpars, response, (design.nobs,), thresholds)
+        if predictive:
+            pm.Deterministic("linpred", eta, dims="obs")
+            mean = family.mean(lik)
+            if family.ordinal:
+                model.add_coord("category", response.categories)
+                pm.Deterministic("epred", mean, dims=("obs", "category"))
+            else:
+                pm.Deterministic("epred", mean, dims="obs")
         dist = family.dist(lik)
         name = _observed_name(design)
         if marginal:

@@ -8,7 +8,7 @@ import numpy as np
 
 from .model import BrmsModel, prior_draws
 
-__all__ = ["plot_priors"]
+__all__ = ["conditional_effects", "plot_fit", "plot_priors", "plot_ranef", "pp_check"]
 
 
 def plot_priors(model, draws: int = 4000, seed: int | None = None, bins: int = 60):
@@ -60,3 +60,274 @@ def _flat_classes(bm: BrmsModel) -> list[str]:
     from .priors import improper_classes
 
     return improper_classes(bm.priors, bm.design, bm.family)
+
+
+def _kde(x: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    from scipy import stats
+
+    x = np.asarray(x, dtype=float)
+    if np.ptp(x) == 0:
+        return np.zeros_like(grid)
+    return stats.gaussian_kde(x)(grid)
+
+
+def pp_check(
+    fit, type: str = "dens_overlay", ndraws: int = 10, stat: str = "mean", seed: int | None = None
+):  # noqa: A002 - brms's argument name
+    """Posterior predictive checks (brms's ``pp_check``): observed response against draws of
+    ``posterior_predict``.
+
+    ``type``: ``"dens_overlay"`` (densities of ``ndraws`` replicates over the data's),
+    ``"hist"`` (histograms of the data and of replicates), ``"stat"`` (the distribution of a
+    statistic over all draws, with the data's value), ``"intervals"`` (per-observation 50%
+    and 90% predictive intervals with the data). Returns the matplotlib figure.
+    """
+    import matplotlib.pyplot as plt
+
+    y = np.asarray(fit.design.response.y, dtype=float)
+    if fit.family.ordinal:
+        y = y + 1
+    if type in ("dens_overlay", "hist"):
+        yrep = fit.posterior_predict(ndraws=ndraws, seed=seed).astype(float)
+    elif type in ("stat", "intervals"):
+        yrep = fit.posterior_predict(seed=seed).astype(float)
+    else:
+        raise ValueError(
+            f"Unknown pp_check type '{type}'; use dens_overlay, hist, stat or intervals."
+        )
+    name = fit.formula.response
+    if type == "dens_overlay":
+        fig, ax = plt.subplots(figsize=(6, 4))
+        lo, hi = min(y.min(), yrep.min()), max(y.max(), yrep.max())
+        grid = np.linspace(lo, hi, 256)
+        for row in yrep:
+            ax.plot(grid, _kde(row, grid), color="C0", alpha=0.3, lw=0.8, label="_rep")
+        ax.plot(grid, _kde(y, grid), color="black", lw=2, label="y")
+        ax.set_xlabel(name)
+        ax.set_ylabel("density")
+        ax.set_title(f"y (black) and {len(yrep)} y_rep draws")
+    elif type == "hist":
+        n = min(len(yrep), 8)
+        fig, axes = plt.subplots(1, n + 1, figsize=(2.2 * (n + 1), 2.6), sharex=True)
+        bins = np.histogram_bin_edges(np.concatenate([y, yrep[:n].ravel()]), bins=30)
+        axes[0].hist(y, bins=bins, color="black")
+        axes[0].set_title("y")
+        for i in range(n):
+            axes[i + 1].hist(yrep[i], bins=bins, color="C0")
+            axes[i + 1].set_title(f"y_rep {i + 1}")
+        for ax in axes:
+            ax.set_xlabel(name)
+    elif type == "stat":
+        fn = {"mean": np.mean, "sd": np.std, "median": np.median, "max": np.max, "min": np.min}
+        if stat not in fn:
+            raise ValueError(f"stat must be one of {', '.join(fn)}, got '{stat}'.")
+        t = fn[stat](yrep, axis=1)
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.hist(t, bins=40, color="C0")
+        ax.axvline(fn[stat](y), color="black", lw=2)
+        ax.set_xlabel(f"{stat}({name})")
+        ax.set_title(f"T = {stat}: y (line) and y_rep (histogram)")
+    else:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        idx = np.arange(len(y))
+        q = np.quantile(yrep, [0.05, 0.25, 0.75, 0.95], axis=0)
+        ax.vlines(idx, q[0], q[3], color="C0", alpha=0.4, lw=1)
+        ax.vlines(idx, q[1], q[2], color="C0", lw=2.5)
+        ax.plot(idx, y, "o", color="black", ms=2.5)
+        ax.set_xlabel("observation")
+        ax.set_ylabel(name)
+        ax.set_title("y (points) with 50% and 90% predictive intervals")
+    fig.tight_layout()
+    return fig
+
+
+def _reference_row(data, columns):
+    """Numeric columns at their mean, others at their first (reference) level."""
+    import pandas as pd
+
+    row = {}
+    for c in columns:
+        s = data[c]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            row[c] = float(s.mean())
+        else:
+            levels = list(s.cat.categories) if hasattr(s, "cat") else sorted(s.unique(), key=str)
+            row[c] = levels[0]
+    return row
+
+
+def conditional_effects(
+    fit, effects=None, prob: float = 0.95, resolution: int = 100, plot: bool = True
+):
+    """brms's ``conditional_effects``: the expected response along each predictor.
+
+    Every main effect and two-way interaction of the population-level formula (or those in
+    ``effects``, e.g. ``["Days"]`` or ``["ses:himinty"]``); the other predictors at their mean
+    (numeric) or reference level (factors); varying effects left out (``re_formula=NA``);
+    posterior median and ``prob`` interval of ``posterior_epred``.
+
+    Returns
+    -------
+    dict of DataFrames (``effect1__``, ``effect2__``, ``estimate__``, ``se__``, ``lower__``,
+    ``upper__`` and the predictors), and the figure when ``plot``.
+    """
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from .design import _variables
+
+    data = fit.data
+    f = fit.formula
+    preds = (
+        [v for v in _variables(f.fixed, "population-level terms", f.text)]
+        if f.fixed.strip() not in ("1", "0")
+        else []
+    )
+    if effects is None:
+        terms = fit.design.fixed.terms.terms if fit.design.fixed.terms is not None else {}
+        effects = []
+        for term in terms.values():
+            comps = [c.name for c in getattr(term, "components", [])]
+            comps = [c for c in comps if c in data.columns]
+            if 1 <= len(comps) <= 2 and ":".join(comps) not in effects:
+                effects.append(":".join(comps))
+    if isinstance(effects, str):
+        effects = [effects]
+    base = _reference_row(data, preds)
+    lo_q, hi_q = (1 - prob) / 2, 1 - (1 - prob) / 2
+    frames = {}
+    for eff in effects:
+        parts = eff.split(":")
+        for p in parts:
+            if p not in data.columns:
+                raise ValueError(f"Effect '{eff}': '{p}' is not a predictor of the model.")
+        x = data[parts[0]]
+        if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
+            xs = np.linspace(x.min(), x.max(), resolution)
+        else:
+            xs = np.array(sorted(x.unique(), key=str), dtype=object)
+        if len(parts) == 2:
+            z = data[parts[1]]
+            if pd.api.types.is_numeric_dtype(z) and not pd.api.types.is_bool_dtype(z):
+                m, s = z.mean(), z.std()
+                zs = [m + s, m, m - s]
+            else:
+                zs = sorted(z.unique(), key=str)
+        else:
+            zs = [None]
+        rows = []
+        for zv in zs:
+            for xv in xs:
+                r = dict(base)
+                r[parts[0]] = xv
+                if zv is not None:
+                    r[parts[1]] = zv
+                rows.append(r)
+        grid = pd.DataFrame(rows)
+        for g in fit.design.blocks:
+            for v in g.term.group_vars:
+                grid[v] = g.levels[0]
+        for a in f.additions:
+            for arg in a.args:
+                if arg in data.columns:
+                    grid[arg] = data[arg].median() if a.name == "trials" else data[arg].mean()
+        ep = fit.posterior_epred(grid, re_formula="~0")
+        if ep.ndim == 3:
+            raise ValueError("conditional_effects for ordinal models is not supported yet.")
+        out = grid.copy()
+        out["effect1__"] = grid[parts[0]]
+        if len(parts) == 2:
+            out["effect2__"] = grid[parts[1]]
+        out["estimate__"] = np.median(ep, axis=0)
+        out["se__"] = 1.4826 * np.median(np.abs(ep - out["estimate__"].to_numpy()), axis=0)
+        out["lower__"] = np.quantile(ep, lo_q, axis=0)
+        out["upper__"] = np.quantile(ep, hi_q, axis=0)
+        frames[eff] = out
+    if not plot:
+        return frames
+    fig, axes = plt.subplots(1, len(frames), figsize=(5 * len(frames), 3.8), squeeze=False)
+    for ax, (eff, df) in zip(axes[0], frames.items(), strict=True):
+        parts = eff.split(":")
+        groups = [(None, df)] if len(parts) == 1 else list(df.groupby("effect2__", sort=False))
+        numeric = np.issubdtype(np.asarray(df["effect1__"]).dtype, np.number)
+        for i, (label, sub) in enumerate(groups):
+            lab = (
+                None
+                if label is None
+                else f"{parts[1]} = {label:.3g}"
+                if isinstance(label, float)
+                else f"{parts[1]} = {label}"
+            )
+            if numeric:
+                ax.plot(sub["effect1__"], sub["estimate__"], color=f"C{i}", label=lab)
+                ax.fill_between(
+                    sub["effect1__"], sub["lower__"], sub["upper__"], color=f"C{i}", alpha=0.2
+                )
+            else:
+                pos = np.arange(len(sub)) + 0.1 * i
+                ax.errorbar(
+                    pos,
+                    sub["estimate__"],
+                    yerr=[sub["estimate__"] - sub["lower__"], sub["upper__"] - sub["estimate__"]],
+                    fmt="o",
+                    color=f"C{i}",
+                    label=lab,
+                )
+                ax.set_xticks(np.arange(len(sub)), [str(v) for v in sub["effect1__"]])
+        if len(groups) > 1:
+            ax.legend(fontsize=8)
+        ax.set_xlabel(parts[0])
+        ax.set_ylabel(fit.formula.response)
+        ax.set_title(eff)
+    fig.tight_layout()
+    return frames, fig
+
+
+def plot_fit(fit, var_names=None):
+    """Trace and density plots per parameter (brms's ``plot(fit)``); one row per parameter."""
+    import matplotlib.pyplot as plt
+
+    post = fit.posterior
+    names = var_names or [
+        v
+        for v in post.data_vars
+        if post[v].ndim == 2
+        and not v.startswith("prior_")
+        and v != "Intercept"
+        and not v.startswith("Intercept[")
+    ]
+    fig, axes = plt.subplots(len(names), 2, figsize=(9, 1.8 * len(names)), squeeze=False)
+    for (ax_d, ax_t), name in zip(axes, names, strict=True):
+        x = post[name].values  # chain, draw
+        lo, hi = np.quantile(x, [0.001, 0.999])
+        grid = np.linspace(lo, hi, 200) if hi > lo else np.array([lo])
+        for c in range(x.shape[0]):
+            ax_d.plot(grid, _kde(x[c], grid), color=f"C{c}", lw=1)
+            ax_t.plot(x[c], color=f"C{c}", lw=0.5, alpha=0.8)
+        ax_d.set_title(name, fontsize=9)
+        ax_t.set_title(name, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_ranef(fit, group: str, prob: float = 0.95):
+    """Forest plot of the varying effects of one group: one panel per coefficient, one
+    interval per level."""
+    import matplotlib.pyplot as plt
+
+    table = fit.ranef(prob=prob)[group]
+    coefs = list(dict.fromkeys(c for c, _ in table.columns))
+    lo_name, hi_name = [c for c in table[coefs[0]].columns if c.startswith("Q")]
+    fig, axes = plt.subplots(
+        1, len(coefs), figsize=(4 * len(coefs), 0.25 * len(table) + 1.5), squeeze=False, sharey=True
+    )
+    pos = np.arange(len(table))
+    for ax, c in zip(axes[0], coefs, strict=True):
+        t = table[c]
+        ax.hlines(pos, t[lo_name], t[hi_name], color="C0")
+        ax.plot(t["Estimate"], pos, "o", color="C0", ms=3)
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_title(f"r_{group}[, {c}]")
+        ax.set_yticks(pos, [str(i) for i in table.index])
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,286 @@
+"""Stage 6 — predictions from a fit, through the model graph.
+
+Every prediction runs the same model builder as the fit (``build_model``), with the varying
+effects as inputs (``group_effects="given"``) and the data of ``newdata`` in its data
+containers; ``pymc.sample_posterior_predictive`` then evaluates the linear predictor, the
+expected response and new responses for the stored draws. There is no second copy of the
+linear predictor.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from .design import Design, GroupBlock, _evaluate, new_data_design
+from .formula import parse_formula
+from .model import build_model
+
+__all__ = [
+    "fitted",
+    "log_likelihood",
+    "posterior_epred",
+    "posterior_linpred",
+    "posterior_predict",
+    "predict",
+]
+
+NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")
+
+
+def _draw_ids(total: int, ndraws: int | None, seed: int | None) -> np.ndarray:
+    if ndraws is None or ndraws >= total:
+        return np.arange(total)
+    if ndraws < 1:
+        raise ValueError(f"ndraws must be at least 1, got {ndraws}.")
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(total, ndraws, replace=False))
+
+
+def _no_effects(re_formula) -> bool:
+    if re_formula is None:
+        return False
+    if isinstance(re_formula, float) and math.isnan(re_formula):
+        return True
+    if re_formula is pd.NA:
+        return True
+    return isinstance(re_formula, str) and re_formula.replace(" ", "") in ("NA", "~0", "0", "~-1")
+
+
+def select_blocks(design: Design, re_formula) -> dict[int, tuple[str, ...]]:
+    """The varying effects ``re_formula`` keeps, per block id: all (None), none (NA, "~0") or
+    those named in a formula such as ``"~ (1 | Subject)"`` (by group and coefficient)."""
+    if re_formula is None:
+        return {b.id: b.coefs for b in design.blocks}
+    if _no_effects(re_formula):
+        return {}
+    text = str(re_formula).strip()
+    f = parse_formula(("y " + text) if text.startswith("~") else text)
+    wanted: dict[str, set[str]] = {}
+    for t in f.group_terms:
+        if t.expr.strip() in ("1",):
+            names = {"Intercept"}
+        else:
+            _, names, _, _ = _evaluate(t.expr, design.data, f.text, "group-level term")
+            names = set(names)
+        wanted.setdefault(t.group, set()).update(names)
+    unknown = [g for g in wanted if g not in design.groups]
+    if unknown:
+        raise ValueError(
+            f"re_formula names groups the model does not have: {', '.join(unknown)}; "
+            f"groups: {', '.join(design.groups)}."
+        )
+    out = {}
+    for b in design.blocks:
+        keep = tuple(c for c in b.coefs if c in wanted.get(b.group, set()))
+        if keep:
+            out[b.id] = keep
+    return out
+
+
+def _stack(da: xr.DataArray) -> np.ndarray:
+    return da.stack(__s__=("chain", "draw")).transpose("__s__", ...).values
+
+
+def _new_level_draws(
+    fit, block: GroupBlock, r: np.ndarray, n_new: int, method: str, ids, rng
+) -> np.ndarray:
+    """Effects (S, n_new, coefs) for levels the model has not seen."""
+    S, n_old, m = r.shape
+    if method == "uncertainty":
+        # each draw of each new level borrows that draw of a random existing level
+        pick = rng.integers(0, n_old, size=(S, n_new))
+        return np.take_along_axis(r, pick[:, :, None], axis=1)
+    if method == "old_levels":
+        pick = rng.integers(0, n_old, size=n_new)
+        return r[:, pick, :]
+    if method == "gaussian":
+        g = block.group
+        sd = np.stack([_stack(fit.posterior[f"sd_{g}__{c}"])[ids] for c in block.coefs], 1)
+        R = np.broadcast_to(np.eye(m), (S, m, m)).copy()
+        for i in range(m):
+            for j in range(i + 1, m):
+                name = f"cor_{g}__{block.coefs[i]}__{block.coefs[j]}"
+                if name in fit.posterior:
+                    R[:, i, j] = R[:, j, i] = _stack(fit.posterior[name])[ids]
+        cov = sd[:, :, None] * R * sd[:, None, :]
+        L = np.linalg.cholesky(cov + 1e-12 * np.eye(m))
+        z = rng.standard_normal((S, n_new, m))
+        return np.einsum("sij,snj->sni", L, z)
+    raise ValueError(
+        f"sample_new_levels must be one of {', '.join(NEW_LEVEL_METHODS)}, got '{method}'."
+    )
+
+
+def _trace(fit, pdesign: Design, new_levels, ids, method: str, rng, model: pm.Model):
+    """Draws under the prediction model's variable names, one chain."""
+    post = fit.posterior
+    fx = fit.design.fixed
+    values: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
+    free = {v.name for v in model.free_RVs}
+    if "b" in free:
+        values["b"] = (("b_coef",), np.stack([_stack(post[f"b_{c}"])[ids] for c in fx.coefs], 1))
+    if "Intercept" in free:
+        if fit.family.ordinal:
+            k = pdesign.response.n_thresholds
+            x = np.stack([_stack(post[f"Intercept[{i}]"])[ids] for i in range(1, k + 1)], 1)
+            values["Intercept"] = (("thres",), x)
+        else:
+            values["Intercept"] = ((), _stack(post["Intercept"])[ids])
+    for dp in fit.family.estimated_dpars(fit.formula.additions):
+        if dp.name in free:
+            values[dp.name] = ((), _stack(post[dp.name])[ids])
+    for blk in pdesign.blocks:
+        g = blk.group
+        r = post[f"r_{g}"].sel({f"{g}__coef": list(blk.coefs)})
+        r = _stack(r.transpose("chain", "draw", g, f"{g}__coef"))[ids]  # (S, levels, m)
+        n_new = len(new_levels.get(blk.id, ()))
+        if n_new:
+            r = np.concatenate([r, _new_level_draws(fit, blk, r, n_new, method, ids, rng)], 1)
+        values[f"r_{blk.id}"] = ((g, f"coef_{blk.id}"), r)
+    n = len(ids)
+    data_vars = {
+        name: xr.DataArray(x[None], dims=("chain", "draw", *dims))
+        for name, (dims, x) in values.items()
+    }
+    ds = xr.Dataset(data_vars, coords={"chain": [0], "draw": np.arange(n)})
+    return xr.DataTree.from_dict({"posterior": ds})
+
+
+def _prediction_model(fit, newdata, re_formula, allow_new_levels):
+    keep = select_blocks(fit.design, re_formula)
+    blocks = tuple(b for b in fit.design.blocks if b.id in keep)
+    if newdata is None:
+        d = fit.design
+        pdesign = Design(
+            d.formula,
+            d.data,
+            d.y,
+            d.fixed,
+            tuple(blocks),
+            d.additions,
+            d.n_dropped,
+            response=d.response,
+            offset=d.offset,
+        )
+        new_levels: dict[int, tuple[str, ...]] = {}
+    else:
+        if not isinstance(newdata, pd.DataFrame):
+            raise TypeError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}.")
+        pdesign, new_levels = new_data_design(fit.design, newdata, blocks, allow_new_levels)
+    # effects left out by re_formula inside a kept block contribute nothing
+    masked = []
+    for b in pdesign.blocks:
+        mask = np.array([c in keep[b.id] for c in b.coefs], dtype=float)
+        masked.append(b if mask.all() else replace(b, Z=b.Z * mask))
+    pdesign = replace(pdesign, blocks=tuple(masked))
+    model = build_model(
+        pdesign, fit.family, fit.model.priors, group_effects="given", predictive=True
+    )
+    return pdesign, new_levels, model
+
+
+def _predictive(
+    fit,
+    var: str,
+    newdata=None,
+    re_formula=None,
+    allow_new_levels: bool = False,
+    sample_new_levels: str = "uncertainty",
+    ndraws: int | None = None,
+    seed: int | None = None,
+) -> np.ndarray:
+    if sample_new_levels not in NEW_LEVEL_METHODS:
+        raise ValueError(
+            f"sample_new_levels must be one of {', '.join(NEW_LEVEL_METHODS)}, "
+            f"got '{sample_new_levels}'."
+        )
+    pdesign, new_levels, model = _prediction_model(fit, newdata, re_formula, allow_new_levels)
+    ids = _draw_ids(fit.settings.total_draws, ndraws, seed)
+    rng = np.random.default_rng(seed)
+    trace = _trace(fit, pdesign, new_levels, ids, sample_new_levels, rng, model)
+    name = var if var != "response" else [v.name for v in model.observed_RVs][0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = pm.sample_posterior_predictive(
+            trace, model=model, var_names=[name], random_seed=seed, progressbar=False
+        )
+    x = out["posterior_predictive"][name].values[0]
+    if var == "response" and fit.family.ordinal:
+        x = x + 1  # categories 1..K, as brms returns them
+    return x
+
+
+def posterior_linpred(fit, newdata=None, transform: bool = False, **kw) -> np.ndarray:
+    """Draws of the linear predictor, draws × rows (``transform=True``: on the response
+    scale, i.e. the inverse link applied; for ordinal models the latent eta)."""
+    eta = _predictive(fit, "linpred", newdata, **kw)
+    if transform and not fit.family.ordinal:
+        return fit.family.mu_link.inverse_np(eta)
+    return eta
+
+
+def posterior_epred(fit, newdata=None, **kw) -> np.ndarray:
+    """Draws of the expected response (brms's ``posterior_epred``): draws × rows; binomial
+    models give expected counts (probability × trials), lognormal ``exp(mu + sigma²/2)``,
+    ordinal models category probabilities (draws × rows × categories)."""
+    return _predictive(fit, "epred", newdata, **kw)
+
+
+def posterior_predict(fit, newdata=None, **kw) -> np.ndarray:
+    """Draws of new responses (brms's ``posterior_predict``): draws × rows."""
+    return _predictive(fit, "response", newdata, **kw)
+
+
+def _summary(x: np.ndarray, prob: float, robust: bool) -> pd.DataFrame:
+    from .fit import _stat_frame
+
+    return _stat_frame(x, list(range(x.shape[1])), prob, robust).reset_index(drop=True)
+
+
+def fitted(fit, newdata=None, prob: float = 0.95, robust: bool = False, **kw) -> pd.DataFrame:
+    """Summary of ``posterior_epred`` per row: Estimate, Est.Error, Q2.5, Q97.5."""
+    x = posterior_epred(fit, newdata, **kw)
+    if x.ndim == 3:
+        frames = {
+            c: _summary(x[:, :, i], prob, robust)
+            for i, c in enumerate(fit.design.response.categories)
+        }
+        return pd.concat(frames, axis=1)
+    return _summary(x, prob, robust)
+
+
+def predict(fit, newdata=None, prob: float = 0.95, robust: bool = False, **kw) -> pd.DataFrame:
+    """Summary of ``posterior_predict`` per row: Estimate, Est.Error, Q2.5, Q97.5."""
+    return _summary(posterior_predict(fit, newdata, **kw).astype(float), prob, robust)
+
+
+def log_likelihood(fit) -> xr.Dataset:
+    """Pointwise log-likelihood given the varying effects (draws × observations), as brms's
+    ``log_lik`` computes it for ``loo``."""
+    pdesign, _, model = _prediction_model(fit, None, None, False)
+    if not model.observed_RVs:
+        raise ValueError("Pointwise log-likelihoods are not defined for weighted models.")
+    ids = np.arange(fit.settings.total_draws)
+    trace = _trace(fit, pdesign, {}, ids, "uncertainty", np.random.default_rng(0), model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = pm.compute_log_likelihood(trace, model=model, progressbar=False)
+    ll = out["log_likelihood"].to_dataset()
+    chains, draws = fit.posterior.sizes["chain"], fit.posterior.sizes["draw"]
+    return xr.Dataset(
+        {
+            k: xr.DataArray(
+                v.values.reshape(chains, draws, *v.shape[2:]),
+                dims=("chain", "draw", *v.dims[2:]),
+            )
+            for k, v in ll.data_vars.items()
+        },
+        coords={"chain": np.arange(chains), "draw": np.arange(draws)},
+    )

@@ -1,0 +1,230 @@
+"""Predictions through the model graph, new levels, LOO, Bayesian R², hypotheses, saving."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special
+
+import bayesml as bm
+
+pytestmark = pytest.mark.slow
+
+
+def _subject_coef(fit, data):
+    coef = fit.coef(summary=False)["Subject"]
+    subj = data["Subject"].astype(str).to_numpy()
+    a = coef.sel(coef="Intercept").sel(Subject=subj).values
+    b = coef.sel(coef="Days").sel(Subject=subj).values
+    return a + b * data["Days"].to_numpy()
+
+
+def test_epred_on_training_data_equals_coef(seed_fit, sleep):
+    fit = seed_fit("sleep_full")
+    ep = fit.posterior_epred()
+    assert ep.shape == (4000, 180)
+    np.testing.assert_allclose(ep, _subject_coef(fit, sleep), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(fit.posterior_linpred(), ep, atol=1e-8)
+
+
+def test_new_levels_need_permission(seed_fit):
+    fit = seed_fit("sleep_full")
+    new = pd.DataFrame({"Days": [1, 2], "Subject": ["308", "new1"]})
+    with pytest.raises(ValueError) as err:
+        fit.posterior_epred(new)
+    assert str(err.value) == (
+        "newdata has levels of 'Subject' that the model has not seen: new1. "
+        "Pass allow_new_levels=True to predict for them."
+    )
+
+
+def test_new_subject_gaussian_is_wider_and_matches_sd_cor(seed_fit):
+    fit = seed_fit("sleep_full")
+    days = 6.0
+    new = pd.DataFrame({"Days": [days, days, days], "Subject": ["308", "newA", "newB"]})
+    ep = fit.posterior_epred(new, allow_new_levels=True, sample_new_levels="gaussian", seed=3)
+    sd_old, sd_new = ep[:, 0].std(), ep[:, 1].std()
+    assert sd_new > 2 * sd_old
+    # Var(new) = Var(b0 + 6 b1) + E[sd0^2 + 36 sd1^2 + 12 cor sd0 sd1]
+    post = fit.draws
+    fixed = post("b_Intercept") + days * post("b_Days")
+    s0, s1, rho = (
+        post("sd_Subject__Intercept"),
+        post("sd_Subject__Days"),
+        post("cor_Subject__Intercept__Days"),
+    )
+    expected = fixed.var() + np.mean(s0**2 + days**2 * s1**2 + 2 * days * rho * s0 * s1)
+    # 4000 draws: the variance estimate has relative error about sqrt(2 / 4000) ~ 2.2%
+    assert ep[:, 1].var() == pytest.approx(expected, rel=0.1)
+    # each new level has its own draws
+    assert abs(np.corrcoef(ep[:, 1] - fixed, ep[:, 2] - fixed)[0, 1]) < 0.1
+
+
+@pytest.mark.parametrize("method", ["uncertainty", "old_levels"])
+def test_other_new_level_methods_reuse_existing_levels(seed_fit, method):
+    fit = seed_fit("sleep_full")
+    new = pd.DataFrame({"Days": [0.0, 0.0], "Subject": ["newA", "newB"]})
+    lp = fit.posterior_linpred(new, allow_new_levels=True, sample_new_levels=method, seed=1)
+    r = fit.posterior["r_Subject"].sel(Subject__coef="Intercept")
+    r = r.stack(s=("chain", "draw")).transpose("s", ...).values  # (draws, levels)
+    dev = lp[:, 0] - fit.draws("b_Intercept")
+    # every draw equals that draw of some existing subject
+    assert np.all(np.min(np.abs(r - dev[:, None]), axis=1) < 1e-8)
+    same_level = np.argmin(np.abs(r - dev[:, None]), axis=1)
+    if method == "old_levels":
+        assert len(np.unique(same_level)) == 1
+    else:
+        assert len(np.unique(same_level)) > 10
+
+
+def test_re_formula_and_ndraws(seed_fit, sleep):
+    fit = seed_fit("sleep_diag")
+    none = fit.posterior_linpred(sleep.iloc[:3], re_formula="~0")
+    fixed = (
+        fit.draws("b_Intercept")[:, None]
+        + fit.draws("b_Days")[:, None] * sleep["Days"].to_numpy()[:3]
+    )
+    np.testing.assert_allclose(none, fixed, atol=1e-8)
+    only_int = fit.posterior_linpred(sleep.iloc[:3], re_formula="~ (1 | Subject)")
+    r0 = fit.posterior["r_Subject"].sel(Subject__coef="Intercept", Subject="308")
+    r0 = r0.stack(s=("chain", "draw")).values
+    np.testing.assert_allclose(only_int, fixed + r0[:, None], atol=1e-8)
+    a = fit.posterior_predict(sleep.iloc[:4], ndraws=50, seed=9)
+    b = fit.posterior_predict(sleep.iloc[:4], ndraws=50, seed=9)
+    assert a.shape == (50, 4)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_rats_epred_in_counts_and_predict_in_range(seed_fit):
+    fit = seed_fit("rats")
+    rats = fit.data
+    ep = fit.posterior_epred()
+    theta = special.expit(
+        fit.coef(summary=False)["batch"]
+        .sel(coef="Intercept")
+        .sel(batch=rats["batch"].astype(str).to_numpy())
+        .values
+    )
+    np.testing.assert_allclose(ep, theta * rats["n"].to_numpy(), rtol=1e-9)
+    pp = fit.posterior_predict()
+    assert np.issubdtype(pp.dtype, np.integer)
+    assert pp.min() >= 0 and np.all(pp <= rats["n"].to_numpy())
+    summary = fit.fitted()
+    assert list(summary.columns) == ["Estimate", "Est.Error", "Q2.5", "Q97.5"]
+    assert len(summary) == len(rats)
+
+
+def test_loo_compare_prefers_correlated_slopes(seed_fit):
+    full, vi = seed_fit("sleep_full"), seed_fit("sleep_vi")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = bm.loo_compare(full, vi, names=["sleep_full", "sleep_vi"])
+    print(table)
+    assert list(table.index) == ["sleep_full", "sleep_vi"]
+    assert table.loc["sleep_full", "elpd_diff"] == 0
+    # the intercept-only model loses about 20 elpd points (brms/loo show the same ranking)
+    assert table.loc["sleep_vi", "elpd_diff"] < -10
+    w = full.waic()
+    assert w["waic"] == pytest.approx(-2 * w["elpd_waic"])
+
+
+def test_bayes_r2_and_hypothesis_follow_brms_formulas(seed_fit):
+    fit = seed_fit("sleep_full")
+    ep = fit.posterior_epred()
+    y = fit.data["Reaction"].to_numpy()
+    r2 = ep.var(axis=1, ddof=1) / (ep.var(axis=1, ddof=1) + (y - ep).var(axis=1, ddof=1))
+    table = fit.bayes_R2()
+    assert table.loc["R2", "Estimate"] == pytest.approx(r2.mean(), rel=1e-12)
+    assert table.loc["R2", "Q2.5"] == pytest.approx(np.quantile(r2, 0.025), rel=1e-12)
+    h = fit.hypothesis(["Days > 0", "Intercept - 250 = 0"])
+    days, icpt = fit.draws("b_Days"), fit.draws("b_Intercept")
+    assert h.loc[0, "Hypothesis"] == "(Days) > 0"
+    assert h.loc[0, "Estimate"] == pytest.approx(days.mean())
+    assert h.loc[0, "CI.Lower"] == pytest.approx(np.quantile(days, 0.05))
+    assert h.loc[0, "Post.Prob"] == pytest.approx((days > 0).mean())
+    assert h.loc[0, "Star"] == "*"
+    assert h.loc[1, "Estimate"] == pytest.approx((icpt - 250).mean())
+    assert h.loc[1, "CI.Upper"] == pytest.approx(np.quantile(icpt - 250, 0.975))
+
+
+def test_save_load_predict_identical(seed_fit, tmp_path, sleep):
+    fit = seed_fit("sleep_full")
+    path = tmp_path / "fit.zarr"
+    fit.save(path)
+    back = bm.load(path)
+    new = pd.DataFrame({"Days": [0, 4, 9], "Subject": ["308", "333", "372"]})
+    np.testing.assert_array_equal(back.posterior_epred(new), fit.posterior_epred(new))
+    assert str(back.summary()) == str(fit.summary())
+    assert back.prior_summary().lines() == fit.prior_summary().lines()
+
+
+def test_brm_file_reuses_a_matching_fit(tmp_path, sleep):
+    path = tmp_path / "m.zarr"
+    kw = dict(chains=2, iter=300, seed=4, progressbar=False, file=str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = bm.brm("Reaction ~ Days + (1 | Subject)", sleep, **kw)
+        again = bm.brm("Reaction ~ Days + (1 | Subject)", sleep, **kw)
+        other = bm.brm("Reaction ~ Days + (1 | Subject)", sleep, **{**kw, "seed": 5})
+    np.testing.assert_array_equal(again.draws("b_Days"), first.draws("b_Days"))
+    assert not np.array_equal(other.draws("b_Days"), first.draws("b_Days"))
+
+
+# -- plots: each checks what the figure holds
+
+
+def test_pp_check_dens_overlay_draws_ten_replicates_and_the_data(seed_fit):
+    fit = seed_fit("sleep_full")
+    fig = fit.pp_check(seed=1)
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 11
+    assert lines[-1].get_label() == "y"
+    assert fig.axes[0].get_xlabel() == "Reaction"
+
+
+def test_pp_check_other_types(seed_fit):
+    fit = seed_fit("sleep_full")
+    hist = bm.pp_check(fit, "hist", ndraws=4, seed=1)
+    assert [ax.get_title() for ax in hist.axes] == ["y", "y_rep 1", "y_rep 2", "y_rep 3", "y_rep 4"]
+    stat = bm.pp_check(fit, "stat", stat="mean", seed=1)
+    ax = stat.axes[0]
+    assert ax.get_xlabel() == "mean(Reaction)"
+    assert ax.get_lines()[0].get_xdata()[0] == pytest.approx(fit.data["Reaction"].mean())
+    iv = bm.pp_check(fit, "intervals", seed=1)
+    assert len(iv.axes[0].get_lines()[0].get_xdata()) == 180
+
+
+def test_conditional_effects_main_effect_and_interaction(seed_fit):
+    fit = seed_fit("sleep_full")
+    frames, fig = fit.conditional_effects()
+    df = frames["Days"]
+    assert len(df) == 100
+    assert {"estimate__", "se__", "lower__", "upper__", "effect1__"} <= set(df.columns)
+    # varying effects off: the estimate is the population line
+    line = np.median(
+        fit.draws("b_Intercept")[:, None] + fit.draws("b_Days")[:, None] * df["Days"].to_numpy(), 0
+    )
+    np.testing.assert_allclose(df["estimate__"], line, rtol=1e-9)
+    assert fig.axes[0].get_xlabel() == "Days" and len(fig.axes[0].get_lines()) == 1
+    inter = seed_fit("mathach_glp_int")
+    frames, fig = inter.conditional_effects(["ses:himinty"])
+    # a numeric moderator at its mean and mean +- 1 sd, as brms does
+    him = inter.data["himinty"]
+    assert sorted(frames["ses:himinty"]["effect2__"].unique()) == pytest.approx(
+        [him.mean() - him.std(), him.mean(), him.mean() + him.std()]
+    )
+    assert len(fig.axes[0].get_lines()) == 3
+
+
+def test_trace_and_ranef_plots(seed_fit):
+    fit = seed_fit("sleep_full")
+    fig = fit.plot()
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0] == "b_Intercept" and "sigma" in titles
+    assert len(fig.axes[1].get_lines()) == 4  # one trace per chain
+    forest = bm.plot_ranef(fit, "Subject")
+    assert [ax.get_title() for ax in forest.axes] == ["r_Subject[, Intercept]", "r_Subject[, Days]"]
+    assert len(forest.axes[0].get_lines()[0].get_xdata()) == 18
