@@ -534,11 +534,11 @@ class Fit:
         return hypothesis(self, hypotheses, class_, alpha)
 
     # -- plots (bayesml.plots)
-    def plot(self, var_names=None):
-        """Trace and density plots (brms's ``plot(fit)``)."""
+    def plot(self, var_names=None, kind: str = "trace"):
+        """Density with trace (brms's ``plot(fit)``) or rank plots per parameter."""
         from .plots import plot_fit
 
-        return plot_fit(self, var_names)
+        return plot_fit(self, var_names, kind)
 
     def pp_check(self, type: str = "dens_overlay", ndraws: int = 10, **kw):  # noqa: A002
         from .plots import pp_check

@@ -283,10 +283,15 @@ def conditional_effects(
     return frames, fig
 
 
-def plot_fit(fit, var_names=None):
-    """Trace and density plots per parameter (brms's ``plot(fit)``); one row per parameter."""
+def plot_fit(fit, var_names=None, kind: str = "trace"):
+    """Density and trace (``kind="trace"``, brms's ``plot(fit)``) or rank plots
+    (``kind="rank"``: per chain, the histogram of the draws' ranks among all chains, flat when
+    the chains mix) per parameter; one row per parameter."""
     import matplotlib.pyplot as plt
+    from scipy import stats
 
+    if kind not in ("trace", "rank"):
+        raise ValueError(f"kind must be 'trace' or 'rank', got '{kind}'.")
     post = fit.posterior
     names = var_names or [
         v
@@ -301,11 +306,17 @@ def plot_fit(fit, var_names=None):
         x = post[name].values  # chain, draw
         lo, hi = np.quantile(x, [0.001, 0.999])
         grid = np.linspace(lo, hi, 200) if hi > lo else np.array([lo])
+        ranks = stats.rankdata(x.ravel()).reshape(x.shape)
+        edges = np.linspace(0, x.size, 21)
         for c in range(x.shape[0]):
             ax_d.plot(grid, _kde(x[c], grid), color=f"C{c}", lw=1)
-            ax_t.plot(x[c], color=f"C{c}", lw=0.5, alpha=0.8)
+            if kind == "trace":
+                ax_t.plot(x[c], color=f"C{c}", lw=0.5, alpha=0.8)
+            else:
+                counts, _ = np.histogram(ranks[c], bins=edges)
+                ax_t.step(edges[:-1], counts, where="post", color=f"C{c}", lw=1)
         ax_d.set_title(name, fontsize=9)
-        ax_t.set_title(name, fontsize=9)
+        ax_t.set_title(f"{name} ({kind})", fontsize=9)
     fig.tight_layout()
     return fig
 

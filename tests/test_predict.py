@@ -225,6 +225,12 @@ def test_trace_and_ranef_plots(seed_fit):
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[0] == "b_Intercept" and "sigma" in titles
     assert len(fig.axes[1].get_lines()) == 4  # one trace per chain
+    ranks = fit.plot(["b_Days"], kind="rank")
+    steps = ranks.axes[1].get_lines()
+    assert len(steps) == 4 and ranks.axes[1].get_title() == "b_Days (rank)"
+    # 1000 draws per chain in 20 rank bins: about 50 each when the chains mix
+    heights = np.concatenate([ln.get_ydata() for ln in steps])
+    assert 20 < heights.mean() < 80
     forest = bm.plot_ranef(fit, "Subject")
     assert [ax.get_title() for ax in forest.axes] == ["r_Subject[, Intercept]", "r_Subject[, Days]"]
     assert len(forest.axes[0].get_lines()[0].get_xdata()) == 18

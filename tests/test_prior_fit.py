@@ -43,6 +43,13 @@ def test_tight_prior_on_days_moves_the_posterior(sleep, seed_fit):
     # the prior draws stored beside the posterior follow the prior (brms's prior_b_Days)
     assert stats.kstest(fit.draws("prior_b_Days"), stats.norm(0, 1).cdf).pvalue > 0.01
     assert "prior_sigma" in fit.posterior and "prior_cor_Subject" in fit.posterior
+    # Savage-Dickey: posterior over prior density of b_Days at 0 (brms's point hypothesis)
+    h = fit.hypothesis("Days = 0")
+    from scipy.stats import gaussian_kde
+
+    ratio = gaussian_kde(days)(0.0)[0] / gaussian_kde(fit.draws("prior_b_Days"))(0.0)[0]
+    assert h.loc[0, "Evid.Ratio"] == pytest.approx(ratio)
+    assert h.loc[0, "Post.Prob"] == pytest.approx(ratio / (1 + ratio))
 
 
 def test_constant_prior_fixes_sigma(sleep):
