@@ -194,15 +194,15 @@ def _savage_dickey(fit, lhs, rhs, class_, x) -> float:
     prior_vars = [v for v in post.data_vars if v.startswith("prior_")]
     if not prior_vars:
         return np.nan
-    # map b_X -> prior_b_X or prior_b
-    prior = post.copy()
-    for v in list(post.data_vars):
+    # b_X takes the draws of prior_b_X or prior_b; parameters without prior draws are left
+    # out, so a hypothesis that uses them has no Savage-Dickey ratio
+    mapped = {}
+    for v in post.data_vars:
         if v.startswith(f"{class_}_") and not v.startswith("prior_"):
             name = f"prior_{v}" if f"prior_{v}" in post else f"prior_{class_}"
             if name in post:
-                prior[v] = post[name]
-            else:
-                return np.nan
+                mapped[v] = post[name]
+    prior = xr.Dataset(mapped)
     try:
         xp = _evaluate_side(lhs, prior, class_) - _evaluate_side(rhs or "0", prior, class_)
     except ValueError:
