@@ -159,15 +159,12 @@ def hypothesis(fit, hypotheses, class_: str = "b", alpha: float = 0.05) -> pd.Da
             pp = er / (1 + er) if np.isfinite(er) else np.nan
             star = "*" if not lo <= 0 <= hi else ""
         else:
-            if op in (">", ">="):
-                lo, hi = np.quantile(x, alpha), np.inf
-                p = float((x > 0).mean())
-            else:
-                lo, hi = -np.inf, np.quantile(x, 1 - alpha)
-                p = float((x < 0).mean())
+            # brms: the (alpha, 1 - alpha) interval, e.g. 90% for alpha = 0.05
+            lo, hi = np.quantile(x, [alpha, 1 - alpha])
+            p = float((x > 0).mean()) if op in (">", ">=") else float((x < 0).mean())
             er = p / (1 - p) if p < 1 else np.inf
             pp = p
-            star = "*" if (lo > 0 or hi < 0) else ""
+            star = "*" if p > 1 - alpha else ""
         label = (
             f"({lhs})-({rhs}) {op if op != '=' else '='} 0"
             if rhs not in ("", "0")

@@ -144,6 +144,8 @@ def test_bayes_r2_and_hypothesis_follow_brms_formulas(seed_fit):
     assert h.loc[0, "Hypothesis"] == "(Days) > 0"
     assert h.loc[0, "Estimate"] == pytest.approx(days.mean())
     assert h.loc[0, "CI.Lower"] == pytest.approx(np.quantile(days, 0.05))
+    assert h.loc[0, "CI.Upper"] == pytest.approx(np.quantile(days, 0.95))
+    assert h.loc[0, "Evid.Ratio"] == np.inf
     assert h.loc[0, "Post.Prob"] == pytest.approx((days > 0).mean())
     assert h.loc[0, "Star"] == "*"
     assert h.loc[1, "Estimate"] == pytest.approx((icpt - 250).mean())
