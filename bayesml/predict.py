@@ -9,6 +9,8 @@ linear predictor.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import warnings
 from dataclasses import replace
@@ -32,6 +34,18 @@ __all__ = [
 ]
 
 NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")
+
+
+@contextlib.contextmanager
+def _quiet_pymc():
+    """PyMC logs which variables it samples; predictions are not sampling runs."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _draw_ids(total: int, ndraws: int | None, seed: int | None) -> np.ndarray:
@@ -206,7 +220,7 @@ def _predictive(
     rng = np.random.default_rng(seed)
     trace = _trace(fit, pdesign, new_levels, ids, sample_new_levels, rng, model)
     name = var if var != "response" else [v.name for v in model.observed_RVs][0]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _quiet_pymc():
         warnings.simplefilter("ignore")
         out = pm.sample_posterior_predictive(
             trace, model=model, var_names=[name], random_seed=seed, progressbar=False
