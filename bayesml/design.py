@@ -208,6 +208,35 @@ def _level_labels(data: pd.DataFrame, cols: tuple[str, ...]) -> tuple[np.ndarray
     return np.array([lookup[v] for v in pasted], dtype=np.int64), tuple(names)
 
 
+def _needed_columns(
+    f: BrmsFormula, group_terms, response: bool, additions: tuple[str, ...] | None = None
+) -> dict[str, str]:
+    """Data columns the formula uses, each with the term that uses it (for messages)."""
+    needed: dict[str, str] = {}
+    if response:
+        for v in _variables(f.response, "response", f.text):
+            needed.setdefault(v, f.response)
+    if f.fixed.strip() not in ("0", "-1", "1"):
+        for v in _variables(f.fixed, "population-level terms", f.text):
+            needed.setdefault(v, f.fixed)
+    for t in group_terms:
+        if t.expr.strip() not in ("1", "0", "-1"):
+            for v in _variables(t.expr, "group-level term", f.text):
+                needed.setdefault(v, t.text)
+        for v in t.group_vars:
+            needed.setdefault(v, t.text)
+    for a in f.additions:
+        if additions is not None and a.name not in additions:
+            continue
+        for arg in a.args:
+            for v in expression_columns(arg, f"{a.name}() argument", f.text):
+                needed.setdefault(v, f"{a.name}({arg})")
+    for off in f.offsets:
+        for v in expression_columns(off, "offset", f.text):
+            needed.setdefault(v, f"offset({off})")
+    return needed
+
+
 def make_design(
     formula: str | BrmsFormula, data: pd.DataFrame, family: str | Family = "gaussian"
 ) -> Design:
@@ -243,25 +272,7 @@ def make_design(
     fam = get_family(family)
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
-    needed: dict[str, str] = {}
-    for v in _variables(f.response, "response", f.text):
-        needed.setdefault(v, f.response)
-    if f.fixed.strip() not in ("0", "-1", "1"):
-        for v in _variables(f.fixed, "population-level terms", f.text):
-            needed.setdefault(v, f.fixed)
-    for t in f.group_terms:
-        if t.expr.strip() not in ("1", "0", "-1"):
-            for v in _variables(t.expr, "group-level term", f.text):
-                needed.setdefault(v, t.text)
-        for v in t.group_vars:
-            needed.setdefault(v, t.text)
-    for a in f.additions:
-        for arg in a.args:
-            for v in expression_columns(arg, f"{a.name}() argument", f.text):
-                needed.setdefault(v, f"{a.name}({arg})")
-    for off in f.offsets:
-        for v in expression_columns(off, "offset", f.text):
-            needed.setdefault(v, f"offset({off})")
+    needed = _needed_columns(f, f.group_terms, response=True)
     _check_columns(needed, data)
 
     used = list(needed)
@@ -425,24 +436,10 @@ def new_data_design(
     """
     f = design.formula
     blocks = design.blocks if blocks is None else blocks
-    needed: dict[str, str] = {}
-    if design.fixed.terms is not None:
-        for v in _variables(f.fixed, "population-level terms", f.text):
-            needed.setdefault(v, f.fixed)
-    for blk in blocks:
-        if blk.term.expr.strip() not in ("1", "0", "-1"):
-            for v in _variables(blk.term.expr, "group-level term", f.text):
-                needed.setdefault(v, blk.term.text)
-        for v in blk.term.group_vars:
-            needed.setdefault(v, blk.term.text)
-    for a in f.additions:
-        if a.name in ("trials", "se"):
-            for arg in a.args:
-                for v in expression_columns(arg, f"{a.name}() argument", f.text):
-                    needed.setdefault(v, f"{a.name}({arg})")
-    for off in f.offsets:
-        for v in expression_columns(off, "offset", f.text):
-            needed.setdefault(v, f"offset({off})")
+    # new data need no response and no weights, but trials and se where the family uses them
+    needed = _needed_columns(
+        f, [b.term for b in blocks], response=False, additions=("trials", "se")
+    )
     _check_columns(needed, newdata)
     df = newdata.reset_index(drop=True)
     missing = [c for c in needed if df[c].isna().any()]
