@@ -9,7 +9,7 @@ branching on family names.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -291,7 +291,6 @@ class Likelihood:
     response: ResponseData
     shape: tuple
     thresholds: pt.TensorVariable | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def mu(self) -> pt.TensorVariable:

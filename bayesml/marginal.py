@@ -41,10 +41,6 @@ class Batch:
     # per block k: (c_k, pos_k): level j of block k sits in batch row c_k[j] at positions pos_k[j]
     where: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]  # k -> (levels, c, pos)
 
-    @property
-    def size(self) -> tuple[int, int]:
-        return self.Z.shape[2], self.Z.shape[1]
-
 
 @dataclass
 class Components:
@@ -132,8 +128,8 @@ def components(design: Design, max_batches: int = 4) -> Components:
 
 
 def _diag(x):
-    eye = np.eye(x.shape[-1]) if isinstance(x, np.ndarray) else pt.eye(x.shape[-1])
-    return (x * eye).sum(-1)
+    # diagonal of a batch of matrices by masking: the gradient stays elementwise
+    return (x * pt.eye(x.shape[-1])).sum(-1)
 
 
 def marginal_loglik(
