@@ -164,7 +164,8 @@ def conditional_effects(
     Every main effect and two-way interaction of the population-level formula (or those in
     ``effects``, e.g. ``["Days"]`` or ``["ses:himinty"]``); the other predictors at their mean
     (numeric) or reference level (factors); varying effects left out (``re_formula=NA``);
-    posterior median and ``prob`` interval of ``posterior_epred``.
+    posterior median and ``prob`` interval of ``posterior_epred`` (for ordinal models the
+    expected category number, sum of k · P(y = k)).
 
     Returns
     -------
@@ -233,7 +234,8 @@ def conditional_effects(
                     grid[arg] = data[arg].median() if a.name == "trials" else data[arg].mean()
         ep = fit.posterior_epred(grid, re_formula="~0")
         if ep.ndim == 3:
-            raise ValueError("conditional_effects for ordinal models is not supported yet.")
+            # ordinal: the expected category number, sum_k k * P(y = k), as brms plots it
+            ep = np.einsum("snk,k->sn", ep, np.arange(1, ep.shape[2] + 1))
         out = grid.copy()
         out["effect1__"] = grid[parts[0]]
         if len(parts) == 2:

@@ -175,3 +175,15 @@ def test_rats_shrinkage_toward_population_mean(seed_fit):
     assert np.std(multilevel) < 0.75 * np.std(raw)
     extreme = raw_dist > np.quantile(raw_dist, 0.8)
     assert (raw_dist - ml_dist)[extreme].mean() > (raw_dist - ml_dist)[~extreme].mean()
+
+
+def test_conditional_effects_of_an_ordinal_model_use_the_expected_category(recovery_fits):
+    fit = recovery_fits["cumulative"]
+    frames = fit.conditional_effects(["x"], plot=False)
+    df = frames["x"]
+    probs = fit.posterior_epred(df[["x", "g"]], re_formula="~0")  # draws x rows x 4
+    mean_cat = (probs * np.arange(1, 5)).sum(axis=2)
+    np.testing.assert_allclose(df["estimate__"], np.median(mean_cat, axis=0), rtol=1e-10)
+    # b_x > 0: higher x, higher categories
+    assert df["estimate__"].iloc[-1] > df["estimate__"].iloc[0] + 1
+    assert np.all((df["lower__"] >= 1) & (df["upper__"] <= 4))
