@@ -165,11 +165,7 @@ def hypothesis(fit, hypotheses, class_: str = "b", alpha: float = 0.05) -> pd.Da
             er = p / (1 - p) if p < 1 else np.inf
             pp = p
             star = "*" if p > 1 - alpha else ""
-        label = (
-            f"({lhs})-({rhs}) {op if op != '=' else '='} 0"
-            if rhs not in ("", "0")
-            else f"({lhs}) {op} 0"
-        )
+        label = f"({lhs}) {op} 0" if rhs in ("", "0") else f"({lhs})-({rhs}) {op} 0"
         rows.append(
             {
                 "Hypothesis": label,

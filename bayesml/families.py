@@ -25,7 +25,6 @@ __all__ = [
     "Likelihood",
     "Link",
     "ResponseError",
-    "ResponseRule",
     "family",
     "get_family",
 ]
@@ -107,10 +106,6 @@ class ResponseData:
         return max(len(self.categories) - 1, 0)
 
 
-def _values(y) -> pd.Series:
-    return pd.Series(np.asarray(y, dtype=object) if not _is_numeric(y) else np.asarray(y))
-
-
 def _is_numeric(y) -> bool:
     arr = np.asarray(y)
     return arr.dtype != object and np.issubdtype(arr.dtype, np.number) and arr.dtype != bool
@@ -131,9 +126,17 @@ def _need_numeric(fam: str, col: str, y, what: str) -> np.ndarray:
     if not _is_numeric(y):
         raise ResponseError(
             f"Family '{fam}' needs {what}, but response '{col}' is not numeric "
-            f"(values such as '{_values(y).iloc[0]}')."
+            f"(values such as '{np.asarray(y)[0]}')."
         )
     return np.asarray(y, dtype=float)
+
+
+def _reject(bad: np.ndarray, y: np.ndarray, need: str, col: str, what: str) -> None:
+    """Raise when any value breaks the family's rule, with the count and a first example."""
+    if bad.any():
+        raise ResponseError(
+            f"{need}, but '{col}' has {int(bad.sum())} value(s) {what} (e.g. {_first_bad(bad, y)})."
+        )
 
 
 def _real(fam, col, y, adds) -> ResponseData:
@@ -142,34 +145,21 @@ def _real(fam, col, y, adds) -> ResponseData:
 
 def _positive(fam, col, y, adds) -> ResponseData:
     y = _need_numeric(fam, col, y, "positive real numbers")
-    bad = y <= 0
-    if bad.any():
-        raise ResponseError(
-            f"Family '{fam}' needs a response > 0, but '{col}' has {int(bad.sum())} value(s) "
-            f"<= 0 (e.g. {_first_bad(bad, y)})."
-        )
+    _reject(y <= 0, y, f"Family '{fam}' needs a response > 0", col, "<= 0")
     return ResponseData(y)
 
 
 def _unit_open(fam, col, y, adds) -> ResponseData:
     y = _need_numeric(fam, col, y, "proportions")
-    bad = (y <= 0) | (y >= 1)
-    if bad.any():
-        raise ResponseError(
-            f"Family '{fam}' needs a response strictly between 0 and 1, but '{col}' has "
-            f"{int(bad.sum())} value(s) outside (0, 1) (e.g. {_first_bad(bad, y)})."
-        )
+    need = f"Family '{fam}' needs a response strictly between 0 and 1"
+    _reject((y <= 0) | (y >= 1), y, need, col, "outside (0, 1)")
     return ResponseData(y)
 
 
 def _counts(fam, col, y, adds) -> ResponseData:
     y = _need_numeric(fam, col, y, "non-negative integer counts")
-    bad = (y < 0) | (y != np.round(y))
-    if bad.any():
-        raise ResponseError(
-            f"Family '{fam}' needs non-negative integer counts, but '{col}' has "
-            f"{int(bad.sum())} value(s) that are not (e.g. {_first_bad(bad, y)})."
-        )
+    need = f"Family '{fam}' needs non-negative integer counts"
+    _reject((y < 0) | (y != np.round(y)), y, need, col, "that are not")
     return ResponseData(y.astype(np.int64))
 
 
@@ -259,22 +249,15 @@ def _ordinal(fam, col, y, adds) -> ResponseData:
     return ResponseData(codes, categories=cats)
 
 
-@dataclass(frozen=True)
-class ResponseRule:
-    """What a family's response must be: a description and the check that prepares it."""
-
-    description: str
-    prepare: Callable[[str, str, np.ndarray, dict], ResponseData]
-
-
-RESPONSES = {
-    "real": ResponseRule("real numbers", _real),
-    "positive": ResponseRule("positive real numbers", _positive),
-    "unit": ResponseRule("proportions in (0, 1)", _unit_open),
-    "count": ResponseRule("non-negative integer counts", _counts),
-    "binary": ResponseRule("0/1 or a two-level variable", _binary),
-    "binomial": ResponseRule("successes out of trials(n)", _binomial),
-    "ordinal": ResponseRule("ordered categories 1..K", _ordinal),
+# The rules a response can follow: each checks the response and codes it for the likelihood.
+RESPONSES: dict[str, Callable[[str, str, np.ndarray, dict], ResponseData]] = {
+    "real": _real,  # real numbers
+    "positive": _positive,  # > 0
+    "unit": _unit_open,  # in (0, 1)
+    "count": _counts,  # non-negative integers
+    "binary": _binary,  # 0/1, true/false or two levels
+    "binomial": _binomial,  # successes out of trials(n)
+    "ordinal": _ordinal,  # ordered categories 1..K
 }
 
 
@@ -472,7 +455,7 @@ class Family:
                     f"Addition term {base}() cannot be used with family '{self.name}' "
                     f"(it accepts: {allowed})."
                 )
-        data = RESPONSES[self.response].prepare(self.name, column, y, additions)
+        data = RESPONSES[self.response](self.name, column, y, additions)
         if "se" in additions:
             se = np.asarray(additions["se"], dtype=float)
             bad = se < 0

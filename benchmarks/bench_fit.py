@@ -1,4 +1,4 @@
-"""Wall time, ESS and divergences of brm() on the Gaussian seed models (run by hand).
+"""Wall time, ESS and divergences of brm() on the seed models (run by hand).
 
     BAYESML_DATA=../shared/data .venv/bin/python benchmarks/bench_fit.py [model ...]
 
@@ -7,17 +7,11 @@ Prints one Markdown row per model; compare with the brms seconds in ../shared/re
 
 from __future__ import annotations
 
-import json
 import sys
-import time
-import warnings
-from pathlib import Path
 
-from bayesml import brm, datasets
+from _seed import fit_seed_model
+
 from bayesml.datasets import SEED_MODELS
-
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "brms"
-MODELS = SEED_MODELS
 
 
 def main(names: list[str]) -> None:
@@ -25,14 +19,8 @@ def main(names: list[str]) -> None:
         "| model | brm() wall s | brms s | min bulk ESS | min tail ESS | max Rhat | divergences |"
     )
     print("|---|---|---|---|---|---|---|")
-    for name in names or MODELS:
-        ref = json.loads((REFERENCE / f"{name}.json").read_text())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            data = datasets.seed_model_data(name)
-            t0 = time.perf_counter()
-            fit = brm(ref["formula"], data, family=ref["family"], seed=1, progressbar=False)
-            wall = time.perf_counter() - t0
+    for name in names or SEED_MODELS:
+        ref, fit, wall = fit_seed_model(name)
         keep = [r["variable"] for r in ref["summary"]]
         diag = fit.diagnostics().loc[keep]
         div = int(fit.idata["sample_stats"].to_dataset()["diverging"].sum())

@@ -1,6 +1,6 @@
 """Microseconds per log-density + gradient evaluation of the sleepstudy model, by PyTensor mode.
 
-    .venv/bin/python benchmarks/bench_gradient.py
+.venv/bin/python benchmarks/bench_gradient.py
 """
 
 from __future__ import annotations

@@ -9,34 +9,20 @@ and the largest R-hat.
 
 from __future__ import annotations
 
-import json
 import sys
-import warnings
-from pathlib import Path
 
 import arviz_stats as azs
 import numpy as np
+from _seed import fit_seed_model
 
-from bayesml import brm, datasets
 from bayesml.datasets import SEED_MODELS
-
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "brms"
 
 
 def main(names: list[str]) -> None:
     print("| model | max dmean/tol | worst end (sd) | ends > 0.2 sd | max Rhat |")
     print("|---|---|---|---|---|")
     for name in names or SEED_MODELS:
-        ref = json.loads((REFERENCE / f"{name}.json").read_text())
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            fit = brm(
-                ref["formula"],
-                datasets.seed_model_data(name),
-                family=ref["family"],
-                seed=1,
-                progressbar=False,
-            )
+        ref, fit, _ = fit_seed_model(name)
         diag = fit.diagnostics()
         ratios, ends, far, rhats = [], [], [], []
         for row in ref["summary"]:

@@ -21,17 +21,7 @@ def fit(seed_fit):
 
 def test_posterior_has_brms_names(fit):
     post = fit.posterior
-    for v in [
-        "b_Intercept",
-        "b_Days",
-        "sd_Subject__Intercept",
-        "sd_Subject__Days",
-        "cor_Subject__Intercept__Days",
-        "sigma",
-        "Intercept",
-        "r_Subject",
-    ]:
-        assert v in post, v
+    assert "r_Subject" in post
     assert list(post.data_vars)[:7] == [
         "b_Intercept",
         "b_Days",
