@@ -8,7 +8,9 @@ have no ``L_k``). Variable names follow brms's Stan code (``Intercept``, ``b``, 
 
 How the group-level effects enter the likelihood is chosen per model: brms's non-centred
 strategy (``GROUP_EFFECTS``) or, for Gaussian models, integrated out of the likelihood
-(``group_effects="marginal"``, see ``bayesml.marginal``) and drawn back after sampling.
+(``group_effects="marginal"``, see ``bayesml.marginal``) and drawn back after sampling; there
+the sds are sampled as signed scales (``signed_group_hyperparameters``). Correlation factors
+use Stan's tanh transform (``bayesml.transforms``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from .priors import (
     parse_prior,
     set_priors,
 )
+from .transforms import CPCCholeskyCorr
 
 __all__ = [
     "BrmsModel",
@@ -114,8 +117,64 @@ def group_hyperparameters(block: GroupBlock, priors: PriorTable):
     sd = _coefficient_vector(f"sd_{k}", "sd", block.coefs, f"coef_{k}", priors, block.group)
     L = None
     if block.has_cor:
-        L = pm.LKJCorr(f"L_{k}", n=len(block.coefs), eta=_lkj_eta(priors, block.group))
+        L = _lkj_cholesky(f"L_{k}", len(block.coefs), _lkj_eta(priors, block.group))
     return sd, L
+
+
+def _lkj_cholesky(name: str, n: int, eta: float) -> pt.TensorVariable:
+    """brms's ``lkj_corr_cholesky(eta)`` with Stan's tanh transform (see ``transforms``)."""
+    return pm.LKJCorr(name, n=n, eta=eta, default_transform=CPCCholeskyCorr(n))
+
+
+def _signed_prior(row: PriorRow) -> Callable | None:
+    """Builder of the symmetric distribution whose absolute value has the row's prior: a prior
+    centred at 0 with ``lb = 0`` and no upper bound (brms's half-t default); else None."""
+    dist = parse_prior(row.prior)
+    if dist is None or dist.name not in DISTRIBUTIONS or row.ub:
+        return None
+    info = DISTRIBUTIONS[dist.name]
+    if float(row.lb or "nan") != 0.0 or info.symmetric_half is None:
+        return None
+    if dist.args[info.location] != 0:
+        return None
+    return info.build(*dist.args)
+
+
+def signed_group_hyperparameters(block: GroupBlock, priors: PriorTable):
+    """Group-level sds as signed scales ``s`` with ``sd = |s|`` (marginal models).
+
+    With the varying effects integrated out the likelihood depends on the covariance
+    ``diag(s) R diag(s)`` only, which is smooth through ``s = 0``: the sampler moves through
+    small sds on their natural scale instead of the log scale's long left tail, where weakly
+    identified sds (and their correlations) mixed slowly. A sign flip of ``s_i`` maps the
+    correlation matrix to ``S R S``; the LKJ prior is invariant under it, so ``sd = |s|`` and
+    ``L = S L_signed`` (correlations ``S R S``) have exactly brms's prior and posterior.
+
+    Returns ``(s, L_signed)``, which enter the likelihood; ``sd_k = |s|`` and ``L_k`` are
+    added under brms's names. None when some sd's prior has no signed form (``_signed_prior``).
+    """
+    k = block.id
+    if not has_signed_scales(block, priors):
+        return None
+    rows = [priors.resolve("sd", c, block.group) for c in block.coefs]
+    builders = [_signed_prior(r) for r in rows]
+    if all(r.prior == rows[0].prior for r in rows):
+        s = builders[0](f"sd_{k}_signed", dims=f"coef_{k}")
+    else:
+        parts = [b(f"sd_{k}_signed_{c}") for b, c in zip(builders, block.coefs, strict=True)]
+        s = pt.stack(parts)
+    pm.Deterministic(f"sd_{k}", pt.abs(s), dims=f"coef_{k}")
+    L_signed = None
+    if block.has_cor:
+        eta = _lkj_eta(priors, block.group)
+        L_signed = _lkj_cholesky(f"L_{k}_signed", len(block.coefs), eta)
+        pm.Deterministic(f"L_{k}", pt.sign(s)[:, None] * L_signed)
+    return s, L_signed
+
+
+def has_signed_scales(block: GroupBlock, priors: PriorTable) -> bool:
+    """Whether every sd of a block has a prior with a signed form (see ``_signed_prior``)."""
+    return all(_signed_prior(priors.resolve("sd", c, block.group)) for c in block.coefs)
 
 
 def noncentred_effects(block: GroupBlock, priors: PriorTable) -> pt.TensorVariable:
@@ -133,12 +192,13 @@ def noncentred_effects(block: GroupBlock, priors: PriorTable) -> pt.TensorVariab
 
 def _cov_inverse(sd, L):
     """Inverse and log-determinant of diag(sd) L Lᵀ diag(sd) (pytensor)."""
+    # sd may be a signed scale (see signed_group_hyperparameters)
     if L is None:
-        return pt.diag(1 / sd**2), 2 * pt.sum(pt.log(sd))
+        return pt.diag(1 / sd**2), pt.sum(pt.log(sd**2))
     Linv = pt.linalg.solve_triangular(L, pt.eye(L.shape[0]), lower=True)
     Rinv = Linv.T @ Linv
     d = 1 / sd
-    logdet = 2 * pt.sum(pt.log(sd)) + 2 * pt.sum(pt.log((L * pt.eye(L.shape[0])).sum(-1)))
+    logdet = pt.sum(pt.log(sd**2)) + 2 * pt.sum(pt.log((L * pt.eye(L.shape[0])).sum(-1)))
     return d[:, None] * Rinv * d[None, :], logdet
 
 
@@ -293,7 +353,8 @@ def build_model(
         hyper = []
         for blk in design.blocks:
             if marginal:
-                hyper.append(group_hyperparameters(blk, priors))
+                signed = signed_group_hyperparameters(blk, priors)
+                hyper.append(signed or group_hyperparameters(blk, priors))
                 continue
             r = strategy(blk, priors)
             Z = pm.Data(f"Z_{blk.id}", blk.Z, dims=("obs", f"coef_{blk.id}"))
@@ -331,8 +392,9 @@ def build_model(
                 homoscedastic=homo,
             )
             pm.Potential(f"{name}_marginal", loglik)
-        elif "weights" in design.additions:
-            # brms multiplies each log-likelihood term by its weight (no normalisation)
+        elif "weights" in design.additions and group_effects != "given":
+            # brms multiplies each log-likelihood term by its weight (no normalisation);
+            # prediction models keep the plain response distribution (weights do not change it)
             w = pm.Data("weights", design.additions["weights"], dims="obs")
             pm.Potential(f"{name}_weighted", pt.sum(w * pm.logp(dist, y)))
         else:
@@ -567,9 +629,14 @@ def _describe(bm: BrmsModel) -> str:
         out.append("  ordered Intercept[nthres];  // thresholds of the centred predictors")
     elif fx.intercept:
         out.append("  Intercept;  // intercept of the centred predictors")
+    signed = {b.id for b in d.blocks if marginal and has_signed_scales(b, pr)}
     for blk in d.blocks:
         k, m = blk.id, len(blk.coefs)
-        out.append(f"  sd_{k}[{m}] >= 0;  // group-level sds of '{blk.group}'")
+        if k in signed:
+            note = f"signed group-level sds of '{blk.group}': sd_{k} = |sd_{k}_signed|"
+            out.append(f"  sd_{k}_signed[{m}];  // {note}")
+        else:
+            out.append(f"  sd_{k}[{m}] >= 0;  // group-level sds of '{blk.group}'")
         if not marginal:
             out.append(f"  z_{k}[{m}, {blk.n_levels}];  // standardised group-level effects")
         if blk.has_cor:
@@ -629,13 +696,27 @@ def _describe(bm: BrmsModel) -> str:
     elif fx.intercept:
         out.append(f"  Intercept ~ {_prior_text(pr.resolve('Intercept'))};")
     for blk in d.blocks:
+        k = blk.id
         for c in blk.coefs:
-            out.append(f"  sd_{blk.id}[{c}] ~ {_prior_text(pr.resolve('sd', c, blk.group))};")
+            row = pr.resolve("sd", c, blk.group)
+            if k in signed:
+                signed_sd = f"sd_{k}_signed[{c}]"
+                out.append(
+                    f"  {signed_sd} ~ {parse_prior(row.prior)};"
+                    f"  // so sd_{k}[{c}] = |{signed_sd}| ~ {_prior_text(row)}"
+                )
+            else:
+                out.append(f"  sd_{k}[{c}] ~ {_prior_text(row)};")
         if not marginal:
-            out.append(f"  to_vector(z_{blk.id}) ~ std_normal();")
+            out.append(f"  to_vector(z_{k}) ~ std_normal();")
         if blk.has_cor:
             eta = _lkj_eta(pr, blk.group)
-            out.append(f"  L_{blk.id} ~ lkj_corr_cholesky({eta:g});")
+            out.append(f"  L_{k} ~ lkj_corr_cholesky({eta:g});")
+            if k in signed:
+                out.append(
+                    f"  // sampled as L_{k} = diag(sign(sd_{k}_signed)) * L_{k}_signed,"
+                    " which has the same prior"
+                )
     for dp in dpars:
         out.append(f"  {dp.name} ~ {_prior_text(pr.resolve(dp.name))};")
     out.append("}")

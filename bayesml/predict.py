@@ -277,16 +277,19 @@ def predict(fit, newdata=None, prob: float = 0.95, robust: bool = False, **kw) -
 
 def log_likelihood(fit) -> xr.Dataset:
     """Pointwise log-likelihood given the varying effects (draws × observations), as brms's
-    ``log_lik`` computes it for ``loo``."""
+    ``log_lik`` computes it for ``loo``; with ``weights()`` each term is multiplied by its
+    weight, as in brms."""
     pdesign, _, model = _prediction_model(fit, None, None, False)
-    if not model.observed_RVs:
-        raise ValueError("Pointwise log-likelihoods are not defined for weighted models.")
     ids = np.arange(fit.settings.total_draws)
     trace = _trace(fit, pdesign, {}, ids, "uncertainty", np.random.default_rng(0), model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = pm.compute_log_likelihood(trace, model=model, progressbar=False)
     ll = out["log_likelihood"].to_dataset()
+    weights = fit.design.additions.get("weights")
+    if weights is not None:
+        w = np.asarray(weights, dtype=float)
+        ll = ll.map(lambda v: v * w)
     chains, draws = fit.posterior.sizes["chain"], fit.posterior.sizes["draw"]
     return xr.Dataset(
         {

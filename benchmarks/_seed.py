@@ -1,4 +1,5 @@
-"""Fitting one seed model as the benchmarks do: brms defaults, seed 1, the reference's formula."""
+"""Fitting one seed model as the benchmarks do: brms defaults, seed 1 (or another), the
+reference's formula."""
 
 from __future__ import annotations
 
@@ -12,12 +13,22 @@ from bayesml import brm, datasets
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "brms"
 
 
-def fit_seed_model(name: str):
+def fit_seed_model(name: str, seed: int = 1):
     """(reference JSON, Fit, wall seconds of brm())."""
     ref = json.loads((REFERENCE / f"{name}.json").read_text())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         data = datasets.seed_model_data(name)
         t0 = time.perf_counter()
-        fit = brm(ref["formula"], data, family=ref["family"], seed=1, progressbar=False)
+        fit = brm(ref["formula"], data, family=ref["family"], seed=seed, progressbar=False)
     return ref, fit, time.perf_counter() - t0
+
+
+def parse_args(argv: list[str]) -> tuple[list[str], int]:
+    """``[--seed N] [model ...]``: the models (all seed models if none) and the seed."""
+    seed = 1
+    if "--seed" in argv:
+        i = argv.index("--seed")
+        seed = int(argv[i + 1])
+        argv = argv[:i] + argv[i + 2 :]
+    return argv, seed

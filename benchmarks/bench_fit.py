@@ -1,6 +1,6 @@
 """Wall time, ESS and divergences of brm() on the seed models (run by hand).
 
-    BAYESML_DATA=../shared/data .venv/bin/python benchmarks/bench_fit.py [model ...]
+    BAYESML_DATA=../shared/data .venv/bin/python benchmarks/bench_fit.py [--seed N] [model ...]
 
 Prints one Markdown row per model; compare with the brms seconds in ../shared/reference/brms.
 """
@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import sys
 
-from _seed import fit_seed_model
+from _seed import fit_seed_model, parse_args
 
 from bayesml.datasets import SEED_MODELS
 
 
-def main(names: list[str]) -> None:
+def main(names: list[str], seed: int = 1) -> None:
     print(
         "| model | brm() wall s | brms s | min bulk ESS | min tail ESS | max Rhat | divergences |"
     )
     print("|---|---|---|---|---|---|---|")
     for name in names or SEED_MODELS:
-        ref, fit, wall = fit_seed_model(name)
+        ref, fit, wall = fit_seed_model(name, seed)
         keep = [r["variable"] for r in ref["summary"]]
         diag = fit.diagnostics().loc[keep]
         div = int(fit.idata["sample_stats"].to_dataset()["diverging"].sum())
@@ -32,4 +32,4 @@ def main(names: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main(*parse_args(sys.argv[1:]))

@@ -138,5 +138,6 @@ def test_model_code_names_the_parameterisation(fit, sleep):
     assert "to_vector(z_1) ~ std_normal();" in noncentred
     assert "Intercept ~ student_t(3, 288.7, 59.3);" in code
     assert "L_1 ~ lkj_corr_cholesky(1);" in code
+    assert "sd_1_signed[Days] ~ student_t(3, 0, 59.3);" in code
     assert "means_X = [4.5]" in code
     assert "b_Intercept = Intercept - dot(means_X, b);" in code

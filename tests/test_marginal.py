@@ -10,6 +10,7 @@ from scipy import linalg, stats
 
 from bayesml import make_model
 from bayesml.marginal import components, draw_group_effects
+from bayesml.priors import parse_prior
 
 from .test_families import case_data
 
@@ -162,3 +163,41 @@ def test_auto_integrates_out_only_where_it_applies(sleep):
     assert make_model("y | weights(w) ~ x + (1 | g)", w).group_effects == "noncentred"
     with pytest.raises(ValueError, match="only for gaussian models with the identity link"):
         make_model("y ~ x + (1 | g)", case_data("poisson"), "poisson", group_effects="marginal")
+
+
+def test_signed_scales_have_brms_prior_and_sign_symmetric_density(sleep):
+    m = make_model("Reaction ~ Days + (Days | Subject)", sleep)
+    free = {v.name for v in m.model.free_RVs}
+    assert {"sd_1_signed", "L_1_signed"} <= free and "sd_1" not in free
+    point = _random_point(m, 4)
+    point["sd_1_signed"] = np.array([-25.0, 6.0])
+    # the signed scale's density is the half-t prior of brms over 2 (both signs)
+    nu, loc, scale = parse_prior(m.priors.resolve("sd", "Intercept", "Subject").prior).args
+    got = m.model.compile_logp(vars=[m.model["sd_1_signed"]], jacobian=False)(point)
+    assert got == pytest.approx(np.sum(stats.t(nu, loc, scale).logpdf([-25.0, 6.0])))
+    assert np.allclose(_value(m, "sd_1", point), [25.0, 6.0])
+    # flipping one sign with R -> S R S: the same covariance, density and brms parameters
+    tr = m.model.rvs_to_transforms[m.model["L_1_signed"]]
+    L = tr.backward(point["L_1_signed_cpc_cholesky_corr__"]).eval()
+    S = np.diag([1.0, -1.0])
+    flipped = dict(point)
+    flipped["sd_1_signed"] = S @ point["sd_1_signed"]
+    flipped["L_1_signed_cpc_cholesky_corr__"] = tr.forward(S @ L @ S).eval()
+    name = [p.name for p in m.model.potentials][0]
+    assert m.model.point_logps(flipped, round_vals=12)[name] == pytest.approx(
+        m.model.point_logps(point, round_vals=12)[name], rel=1e-12
+    )
+    for pt_ in (point, flipped):
+        Lk = _value(m, "L_1", pt_)
+        assert (Lk @ Lk.T)[1, 0] == pytest.approx(-(L @ L.T)[1, 0])  # cor = sign(s0 s1) R
+        assert np.allclose(_value(m, "sd_1", pt_), [25.0, 6.0])
+
+
+def test_sd_priors_without_a_signed_form_stay_on_the_log_scale(sleep):
+    from bayesml import prior
+
+    m = make_model(
+        "Reaction ~ Days + (Days | Subject)", sleep, prior=prior("gamma(2, 0.1)", class_="sd")
+    )
+    free = {v.name for v in m.model.free_RVs}
+    assert "sd_1" in free and "sd_1_signed" not in free

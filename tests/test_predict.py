@@ -236,3 +236,32 @@ def test_trace_and_ranef_plots(seed_fit):
     forest = bm.plot_ranef(fit, "Subject")
     assert [ax.get_title() for ax in forest.axes] == ["r_Subject[, Intercept]", "r_Subject[, Days]"]
     assert len(forest.axes[0].get_lines()[0].get_xdata()) == 18
+
+
+def test_weighted_model_predicts_and_weights_its_log_likelihood():
+    from scipy import stats
+
+    from bayesml.predict import log_likelihood
+
+    from .test_families import case_data
+
+    d = case_data("gaussian_weights")
+    fit = bm.brm(
+        "y | weights(w) ~ x + (1 | g)",
+        d,
+        chains=2,
+        iter=300,
+        warmup=150,
+        seed=5,
+        progressbar=False,
+    )
+    mu = fit.posterior_epred()  # (draws, N), the varying intercepts included
+    sigma = fit.draws("sigma")
+    ll = log_likelihood(fit)
+    got = next(iter(ll.data_vars.values())).values.reshape(mu.shape)
+    expected = d["w"].to_numpy() * stats.norm.logpdf(d["y"].to_numpy(), mu, sigma[:, None])
+    np.testing.assert_allclose(got, expected, rtol=1e-8)
+    yrep = fit.posterior_predict()
+    assert yrep.shape == mu.shape
+    # weights leave the predictive distribution alone: residual sd of yrep about mu is sigma
+    assert np.std(yrep - mu) == pytest.approx(np.sqrt(np.mean(sigma**2)), rel=0.05)

@@ -8,11 +8,12 @@ Each model is fitted once with brms's defaults (4 chains, iter 2000, warmup 1000
   of the quantile, whichever is larger. Ours comes from ArviZ's quantile MCSE; brms's is
   ours rescaled by the ratio of tail ESS (both estimate the same quantile of the same
   posterior), since the reference files do not carry quantile MCSEs.
-* R-hat of every b_, sd_, cor_ and sigma at most 1.02. The usual target is 1.01, but at
-  brms's default of 1000 draws per chain the R-hat of a parameter with bulk ESS of a few hundred
-  moves by about +-0.005 between equivalent runs (sleep_vs: 1.0007, 1.0041 and 1.0112 for three
-  runs of the same model; brms's own reference fits reach 1.0196 on alcohol), so a 1.01 bound
-  fails at random. The measured values are reported in benchmarks/README.md.
+* R-hat of every b_, sd_, cor_ and sigma at most 1.01 for the Gaussian models, whose varying
+  effects are integrated out and whose sds are sampled as signed scales (smallest bulk ESS
+  near 3000 at seed 1, largest R-hat 1.004; benchmarks/README.md). The two GLMMs keep brms's
+  non-centred parameterisation, where a parameter with bulk ESS of a few hundred moves R-hat by
+  about +-0.005 between equivalent runs (sleep_glmm: 1.0074 and 1.0092), so they are held to
+  1.02; brms's own reference fits reach 1.0196 (alcohol).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ import arviz_stats as azs
 import numpy as np
 import pytest
 
-from .conftest import ALL_SEED, reference
+from .conftest import ALL_SEED, GAUSSIAN_SEED, reference
 
 pytestmark = pytest.mark.slow
 
-RHAT_MAX = 1.02
+RHAT_MAX = {"gaussian": 1.01, "glmm": 1.02}
 
 
 def _quantile_mcse(fit, var: str, prob: float) -> float:
@@ -57,7 +58,7 @@ def test_posterior_matches_brms(name, seed_fit):
             tol_q = max(0.2 * sd, 4 * np.hypot(mq, mq_brms))
             if abs(q - row[key]) > tol_q:
                 problems.append(f"{var}: {key} {q:.4g} vs brms {row[key]:.4g} (tol {tol_q:.3g})")
-        rhat_max = RHAT_MAX
+        rhat_max = RHAT_MAX["gaussian" if name in GAUSSIAN_SEED else "glmm"]
         if diag.loc[var, "Rhat"] > rhat_max:
             problems.append(f"{var}: Rhat {diag.loc[var, 'Rhat']:.4f} > {rhat_max}")
     assert not problems, "\n".join(problems)
