@@ -7,6 +7,8 @@
 #   classroom_uncorr, 20 000 draws: sd_classid__Intercept q2.5 1.355, q97.5 12.19, sd 2.71
 #     (reference 1.872, 12.32, 2.62); cor_schoolid__Intercept__ses q2.5 -0.345, q97.5 0.964,
 #     sd 0.338 (reference -0.419, 0.957, 0.354)
+#   classroom_nested, 20 000 draws: sd_schoolid:classid2__Intercept q2.5 2.156, q97.5 12.44,
+#     sd 2.54, tail ESS 2107 (reference 2.620)
 suppressPackageStartupMessages(library(brms))
 rstan::rstan_options(boost_lib = "/usr/include")
 show <- function(fit, vars) {
@@ -25,3 +27,6 @@ cls <- read.csv("../shared/data/classroom.csv")
 fit <- brm(mathscore ~ ses + (ses || classid) + (ses | schoolid), data = cls, seed = 7,
            cores = 2, chains = 4, iter = 6000, warmup = 1000, refresh = 0)
 show(fit, c("sd_classid__Intercept", "cor_schoolid__Intercept__ses"))
+fit <- brm(mathscore ~ ses + (1 | schoolid/classid2), data = cls, seed = 7, cores = 2,
+           chains = 4, iter = 6000, warmup = 1000, refresh = 0)
+show(fit, c("sd_schoolid:classid2__Intercept"))
