@@ -411,16 +411,30 @@ class Fit:
         levels = [str(v) for v in r.coords[group].values]
         x = _draws(r.transpose(*SAMPLE_DIMS, group, f"{group}__coef"))  # (S, levels, coefs)
         if with_fixed:
-            names = fixed_names(self.model)
-            coefs_all = names + [c for c in coefs if c not in names]
-            out = np.zeros((x.shape[0], len(levels), len(coefs_all)))
-            for j, c in enumerate(coefs_all):
-                if c in names:
-                    out[:, :, j] += self.draws(f"b_{c}")[:, None]
-                if c in coefs:
-                    out[:, :, j] += x[:, :, coefs.index(c)]
-            return out, levels, coefs_all
+            return self._coef_draws(x, coefs), levels, self._coef_names(coefs)
         return x, levels, coefs
+
+    def _coef_names(self, coefs: list[str]) -> list[str]:
+        """brms's coef() columns: the group's own coefficients, then the population-level ones
+        it lacks; a varying ``Intercept`` becomes one column per ordinal threshold."""
+        missing = [c for c in fixed_names(self.model) if c not in coefs]
+        expanded = {_base_name(c) for c in missing}
+        return [c for c in coefs if c not in expanded] + missing
+
+    def _coef_draws(self, r: np.ndarray, coefs: list[str]) -> np.ndarray:
+        fixed = fixed_names(self.model)
+        names = self._coef_names(coefs)
+        out = np.zeros((*r.shape[:2], len(names)))
+        for j, c in enumerate(names):
+            if c in fixed:
+                out[:, :, j] += self.draws(f"b_{c}")[:, None]
+            own = c if c in coefs else _base_name(c)
+            if own in coefs:
+                # thresholds enter as Intercept[k] - eta (cumulative), so a level's thresholds
+                # are the population thresholds minus its varying intercept, as in brms
+                sign = -1.0 if c != own else 1.0
+                out[:, :, j] += sign * r[:, :, coefs.index(own)]
+        return out
 
     def ranef(self, summary: bool = True, prob: float = 0.95, robust: bool = False, groups=None):
         """Group-level effects (brms's ``ranef``): ``{group: DataFrame}``.
@@ -577,6 +591,11 @@ class GroupVarCorr:
     sd: pd.DataFrame
     cor: pd.DataFrame | None = None
     cov: pd.DataFrame | None = None
+
+
+def _base_name(name: str) -> str:
+    """``Intercept[2]`` -> ``Intercept`` (brms matches ordinal thresholds to the intercept)."""
+    return name.split("[", 1)[0]
 
 
 def _stat_frame(x: np.ndarray, index: list[str], prob: float, robust: bool) -> pd.DataFrame:

@@ -187,3 +187,25 @@ def test_conditional_effects_of_an_ordinal_model_use_the_expected_category(recov
     # b_x > 0: higher x, higher categories
     assert df["estimate__"].iloc[-1] > df["estimate__"].iloc[0] + 1
     assert np.all((df["lower__"] >= 1) & (df["upper__"] <= 4))
+
+
+def test_coef_of_an_ordinal_model_shifts_each_threshold(recovery_fits):
+    # brms 2.18: coef() of cumulative y ~ x + (1 | g) has columns Intercept[1..3], x, and
+    # a level's thresholds are b_Intercept[k] - r_g[Intercept] (P(Y <= k) = F(thres_k - eta))
+    fit = recovery_fits["cumulative"]
+    co = fit.coef(summary=False)["g"]
+    assert list(co.coords["coef"].values) == ["Intercept[1]", "Intercept[2]", "Intercept[3]", "x"]
+    r = fit.ranef(summary=False)["g"].sel(coef="Intercept").values
+    for k in (1, 2, 3):
+        b = fit.draws(f"b_Intercept[{k}]")[:, None]
+        np.testing.assert_allclose(co.sel(coef=f"Intercept[{k}]").values, b - r)
+    np.testing.assert_allclose(
+        co.sel(coef="x").values, np.broadcast_to(fit.draws("b_x")[:, None], r.shape)
+    )
+    summary = fit.coef()["g"]
+    assert list(summary.columns.get_level_values(0).unique()) == [
+        "Intercept[1]",
+        "Intercept[2]",
+        "Intercept[3]",
+        "x",
+    ]

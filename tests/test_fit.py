@@ -141,3 +141,19 @@ def test_model_code_names_the_parameterisation(fit, sleep):
     assert "sd_1_signed[Days] ~ student_t(3, 0, 59.3);" in code
     assert "means_X = [4.5]" in code
     assert "b_Intercept = Intercept - dot(means_X, b);" in code
+
+
+def test_coef_columns_follow_brms_order(seed_fit):
+    # brms: the group's own coefficients first, then the population-level ones it lacks
+    # (brms 2.18 gives "Days" "Intercept" for (0 + Days | Subject))
+    fit = seed_fit("sleep_vs")
+    co = fit.coef(summary=False)["Subject"]
+    assert list(co.coords["coef"].values) == ["Days", "Intercept"]
+    r = fit.ranef(summary=False)["Subject"]
+    np.testing.assert_allclose(
+        co.sel(coef="Days").values, fit.draws("b_Days")[:, None] + r.sel(coef="Days").values
+    )
+    np.testing.assert_allclose(
+        co.sel(coef="Intercept").values,
+        np.broadcast_to(fit.draws("b_Intercept")[:, None], co.sel(coef="Intercept").shape),
+    )
