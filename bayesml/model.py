@@ -499,6 +499,50 @@ def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str,
     return out
 
 
+def ordered_threshold_draws(
+    bm: BrmsModel, draws: int, seed: int | None = None, max_tries: int = 1000
+) -> np.ndarray:
+    """Exact draws of an ordinal model's thresholds from their prior, ``(draws, nthres)``.
+
+    Stan's (and so brms's) prior on an ``ordered`` vector with a prior per element is the
+    product of those priors restricted to increasing values. With one prior for all, sorted
+    iid draws have that density; with different priors, independent draws are kept where they
+    come out increasing (rejection sampling, exact).
+
+    Raises
+    ------
+    PriorError
+        A threshold's prior is flat, or the priors make increasing values so rare that fewer
+        than ``draws`` were accepted in ``max_tries * draws`` proposals.
+    """
+    nthres = bm.design.response.n_thresholds
+    rows = [bm.priors.resolve("Intercept", str(k)) for k in range(1, nthres + 1)]
+    dists = []
+    for k, r in enumerate(rows, start=1):
+        d = parse_prior(r.prior)
+        if d is None or d.name not in DISTRIBUTIONS:
+            raise PriorError(f"Prior '{r.prior}' of threshold Intercept[{k}] cannot be sampled.")
+        dists.append(DISTRIBUTIONS[d.name].dist(*d.args))
+    rng = np.random.default_rng(seed)
+    if all((r.prior, r.lb, r.ub) == (rows[0].prior, rows[0].lb, rows[0].ub) for r in rows):
+        x = pm.draw(dists[0], draws=draws * nthres, random_seed=rng)
+        return np.sort(np.reshape(x, (draws, nthres)), axis=1)
+    kept, tried = [], 0
+    while sum(len(k) for k in kept) < draws and tried < max_tries * draws:
+        batch = max(draws, 1000)
+        x = np.column_stack([pm.draw(dist, draws=batch, random_seed=rng) for dist in dists])
+        kept.append(x[np.all(np.diff(x, axis=1) > 0, axis=1)])
+        tried += batch
+    out = np.concatenate(kept)
+    if len(out) < draws:
+        raise PriorError(
+            f"The threshold priors ({', '.join(r.prior for r in rows)}) give increasing values "
+            f"in only {len(out)} of {tried} draws; prior-only sampling needs priors whose "
+            "thresholds come out in order more often."
+        )
+    return out[:draws]
+
+
 def recover_group_effects(raw, bm: BrmsModel, seed: int | None = None):
     """Add the varying effects ``r_k`` to the draws of a model that integrated them out.
 

@@ -162,29 +162,40 @@ def sample_prior_only(
     PriorError
         A parameter has a flat (improper) prior: brms's message, naming the parameter.
     """
+    from .model import ordered_threshold_draws
     from .priors import PriorError, improper_classes
 
     warmup = iter // 2 if warmup is None else warmup
     bad = improper_classes(bm.priors, bm.design, bm.family)
     if bad:
         raise PriorError(PRIOR_ONLY_ERROR.format(name=bad[0]))
-    if "Intercept_prior" in bm.model.named_vars:
-        raise PriorError(
-            "Prior-only sampling needs the same prior on every threshold of an ordinal model."
-        )
     n = chains * ((iter - warmup + thin - 1) // thin)
     model = bm.model
     obs = [v.name for v in model.observed_RVs]
     params = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
+    if bm.family.ordinal:
+        # the ordered thresholds are drawn exactly by ordered_threshold_draws
+        params = [p for p in params if p not in ("Intercept", "b_Intercept")]
     with model, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         idata = pm.sample_prior_predictive(draws=n, var_names=params, random_seed=seed)
     prior = _as_chains(idata["prior"].to_dataset(), chains)
     if bm.family.ordinal:
-        # iid draws sorted are draws from the ordered prior (same density for every threshold)
-        shift = prior["b_Intercept"] - prior["Intercept"]
-        prior["Intercept"] = prior["Intercept"].copy(data=np.sort(prior["Intercept"].values, -1))
-        prior["b_Intercept"] = prior["Intercept"] + shift.isel(thres=0)
+        thr = ordered_threshold_draws(bm, n, None if seed is None else [seed, 11])
+        per = prior.sizes["draw"]
+        prior["Intercept"] = xr.DataArray(
+            thr.reshape(chains, per, -1),
+            dims=("chain", "draw", "thres"),
+            coords={
+                "chain": prior["chain"].values,
+                "draw": prior["draw"].values,
+                "thres": list(model.coords["thres"]),
+            },
+        )
+        shift = 0.0
+        if "b" in prior:
+            shift = (prior["b"] * xr.DataArray(bm.design.fixed.means, dims="b_coef")).sum("b_coef")
+        prior["b_Intercept"] = prior["Intercept"] + shift
     tree = xr.DataTree.from_dict({"posterior": prior})
     if obs:
         with model, warnings.catch_warnings():

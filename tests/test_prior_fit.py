@@ -103,3 +103,43 @@ def test_plot_priors_draws_one_panel_per_prior(sleep):
         "prior_cor_Subject",
     ]
     assert fig._suptitle.get_text() == "Prior densities"
+
+
+def test_prior_only_with_a_prior_per_ordinal_threshold():
+    import pymc as pm
+
+    from bayesml.model import _thresholds
+
+    from .test_families import case_data
+
+    p = (
+        prior("normal(-1, 1)", class_="Intercept", coef="1")
+        + prior("normal(0, 1)", class_="Intercept", coef="2")
+        + prior("normal(1, 1)", class_="Intercept", coef="3")
+        + prior("normal(0, 1)", class_="b")
+    )
+    d = case_data("cumulative")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = brm("y ~ x + (1 | g)", d, "cumulative", prior=p, sample_prior="only", seed=2)
+    thr = np.column_stack([fit.draws(f"Intercept[{k}]") for k in (1, 2, 3)])
+    assert thr.shape == (4000, 3) and np.all(np.diff(thr, axis=1) > 0)
+    shift = fit.draws("b_x") * d["x"].mean()
+    np.testing.assert_allclose(fit.draws("b_Intercept[2]"), thr[:, 1] + shift)
+    # the same prior density (the model's ordered vector with a prior per threshold) by NUTS
+    with pm.Model(coords={"thres": ("1", "2", "3")}) as alone:
+        _thresholds(3, fit.model.priors)
+    idata = pm.sample(
+        model=alone,
+        draws=2000,
+        chains=4,
+        random_seed=1,
+        progressbar=False,
+        nuts_sampler="nutpie",
+    )
+    nuts = idata.posterior["Intercept"].values.reshape(-1, 3)
+    for k in range(3):
+        se = np.hypot(nuts[:, k].std() / np.sqrt(2000), thr[:, k].std() / np.sqrt(4000))
+        assert abs(nuts[:, k].mean() - thr[:, k].mean()) < 5 * se
+        assert thr[:, k].std() == pytest.approx(nuts[:, k].std(), rel=0.08)
+    assert fit.idata["prior_predictive"].to_dataset()["y"].shape[:2] == (4, 1000)
