@@ -38,6 +38,7 @@ from .priors import (
     default_priors,
     parse_prior,
     set_priors,
+    signed_form,
 )
 from .transforms import CPCCholeskyCorr
 
@@ -127,17 +128,18 @@ def _lkj_cholesky(name: str, n: int, eta: float) -> pt.TensorVariable:
 
 
 def _signed_prior(row: PriorRow) -> Callable | None:
-    """Builder of the symmetric distribution whose absolute value has the row's prior: a prior
-    centred at 0 with ``lb = 0`` and no upper bound (brms's half-t default); else None."""
+    """Builder of a distribution on the real line whose absolute value has the row's prior with
+    ``lb = 0`` and no upper bound (``priors.signed_form``): brms's half-t default, half-normal,
+    half-Cauchy, exponential, ...; None for other priors and bounds."""
+    signed = _signed_dist(row)
+    return None if signed is None else DISTRIBUTIONS[signed.name].build(*signed.args)
+
+
+def _signed_dist(row: PriorRow) -> PriorDist | None:
     dist = parse_prior(row.prior)
-    if dist is None or dist.name not in DISTRIBUTIONS or row.ub:
+    if dist is None or row.ub or float(row.lb or "nan") != 0.0:
         return None
-    info = DISTRIBUTIONS[dist.name]
-    if float(row.lb or "nan") != 0.0 or info.symmetric_half is None:
-        return None
-    if dist.args[info.location] != 0:
-        return None
-    return info.build(*dist.args)
+    return signed_form(dist)
 
 
 def signed_group_hyperparameters(block: GroupBlock, priors: PriorTable):
@@ -746,7 +748,7 @@ def _describe(bm: BrmsModel) -> str:
             if k in signed:
                 signed_sd = f"sd_{k}_signed[{c}]"
                 out.append(
-                    f"  {signed_sd} ~ {parse_prior(row.prior)};"
+                    f"  {signed_sd} ~ {_signed_dist(row)};"
                     f"  // so sd_{k}[{c}] = |{signed_sd}| ~ {_prior_text(row)}"
                 )
             else:

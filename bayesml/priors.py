@@ -52,16 +52,19 @@ class DistInfo:
     support: tuple[float, float] = (-math.inf, math.inf)
     symmetric_half: Callable | None = None  # args -> builder of the half distribution at lb 0
     location: int | None = None  # index of the location argument, for half-distribution checks
+    # args -> the distribution on the real line (a PriorDist) whose absolute value has this
+    # one (for positive distributions; symmetric ones centred at 0 are their own: signed_form)
+    signed: Callable | None = None
 
 
-def _dist(name, params, ctor, support=(-math.inf, math.inf), half=None, location=None):
+def _dist(name, params, ctor, support=(-math.inf, math.inf), half=None, location=None, signed=None):
     def build(*a):
         return lambda rv, **kw: ctor(rv, *a, **kw)
 
     def dist(*a):
         return ctor.dist(*a) if hasattr(ctor, "dist") else ctor(None, *a)
 
-    return DistInfo(name, params, build, dist, support, half, location)
+    return DistInfo(name, params, build, dist, support, half, location, signed)
 
 
 def _student_t(rv, nu, mu, sigma, **kw):
@@ -104,6 +107,11 @@ def _exponential(rv, lam, **kw):
 
 
 _exponential.dist = lambda lam: pm.Exponential.dist(lam=lam)
+
+
+def _signed_exponential(lam):
+    # |x| ~ exponential(lam) for x ~ double_exponential(0, 1 / lam)
+    return PriorDist("double_exponential", (0.0, 1.0 / lam))
 
 
 def _gamma(rv, alpha, beta, **kw):
@@ -163,7 +171,7 @@ DISTRIBUTIONS: dict[str, DistInfo] = {
         _dist("cauchy", ("mu", "sigma"), _cauchy, half=_half_cauchy, location=0),
         _dist("logistic", ("mu", "sigma"), _logistic, location=0),
         _dist("double_exponential", ("mu", "sigma"), _laplace, location=0),
-        _dist("exponential", ("beta",), _exponential, support=_POS),
+        _dist("exponential", ("beta",), _exponential, support=_POS, signed=_signed_exponential),
         _dist("gamma", ("alpha", "beta"), _gamma, support=_POS),
         _dist("inv_gamma", ("alpha", "beta"), _inv_gamma, support=_POS),
         _dist("lognormal", ("mu", "sigma"), _lognormal, support=_POS),
@@ -171,6 +179,23 @@ DISTRIBUTIONS: dict[str, DistInfo] = {
         _dist("uniform", ("alpha", "beta"), _uniform),
     ]
 }
+
+
+def signed_form(dist: PriorDist) -> PriorDist | None:
+    """The distribution on the real line whose absolute value has ``dist`` restricted to
+    ``[0, inf)`` (a prior with ``lb = 0``), or None: ``dist`` itself when it is symmetric and
+    centred at 0, a table entry's ``signed`` for positive ones (exponential)."""
+    info = DISTRIBUTIONS.get(dist.name)
+    if info is None:
+        return None
+    if info.signed is not None:
+        return info.signed(*dist.args)
+    if info.location is not None and info.support[0] == -math.inf:
+        if dist.args[info.location] == 0:
+            return dist
+    return None
+
+
 # Distributions that only make sense for correlation matrices.
 CORRELATION_DISTRIBUTIONS = ("lkj", "lkj_corr_cholesky")
 SPECIAL_DISTRIBUTIONS = ("constant",)

@@ -193,6 +193,22 @@ def test_signed_scales_have_brms_prior_and_sign_symmetric_density(sleep):
         assert np.allclose(_value(m, "sd_1", pt_), [25.0, 6.0])
 
 
+def test_exponential_sd_prior_is_signed_as_double_exponential(sleep):
+    from bayesml import prior
+
+    m = make_model(
+        "Reaction ~ Days + (Days | Subject)", sleep, prior=prior("exponential(0.1)", class_="sd")
+    )
+    point = _random_point(m, 5)
+    point["sd_1_signed"] = np.array([-12.0, 3.0])
+    got = m.model.compile_logp(vars=[m.model["sd_1_signed"]], jacobian=False)(point)
+    # half the exponential density at |s|, for each sign
+    expected = np.sum(stats.expon(scale=10).logpdf([12.0, 3.0]) - np.log(2))
+    assert got == pytest.approx(expected)
+    assert "sd_1_signed[Days] ~ double_exponential(0, 10);" in m.code()
+    assert "sd_1[Days] = |sd_1_signed[Days]| ~ exponential(0.1)  <lower=0>" in m.code()
+
+
 def test_sd_priors_without_a_signed_form_stay_on_the_log_scale(sleep):
     from bayesml import prior
 

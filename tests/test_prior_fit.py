@@ -143,3 +143,22 @@ def test_prior_only_with_a_prior_per_ordinal_threshold():
         assert abs(nuts[:, k].mean() - thr[:, k].mean()) < 5 * se
         assert thr[:, k].std() == pytest.approx(nuts[:, k].std(), rel=0.08)
     assert fit.idata["prior_predictive"].to_dataset()["y"].shape[:2] == (4, 1000)
+
+
+def test_signed_exponential_sd_prior_gives_the_noncentred_posterior(sleep):
+    # the marginal model samples sd as |s| with s ~ double_exponential(0, 10); brms's
+    # non-centred parameterisation samples log(sd) with the exponential(0.1) prior directly
+    p = prior("exponential(0.1)", class_="sd")
+    f = "Reaction ~ Days + (1 | Subject)"
+    fits = {}
+    for ge in ("marginal", "noncentred"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fits[ge] = brm(f, sleep, prior=p, group_effects=ge, seed=3, progressbar=False)
+    assert "sd_1_signed" in [v.name for v in fits["marginal"].model.model.free_RVs]
+    for var in ("b_Days", "sd_Subject__Intercept", "sigma"):
+        a, b = (fits[g].draws(var) for g in fits)
+        ess = [fits[g].diagnostics().loc[var, "Bulk_ESS"] for g in fits]
+        se = np.hypot(a.std() / np.sqrt(ess[0]), b.std() / np.sqrt(ess[1]))
+        assert abs(a.mean() - b.mean()) < 5 * se, (var, a.mean(), b.mean(), se)
+        assert a.std() == pytest.approx(b.std(), rel=0.1)
