@@ -5,6 +5,11 @@ effects as inputs (``group_effects="given"``) and the data of ``newdata`` in its
 containers; ``pymc.sample_posterior_predictive`` then evaluates the linear predictor, the
 expected response and new responses for the stored draws. There is no second copy of the
 linear predictor.
+
+Common keywords, as in brms: ``newdata``, ``re_formula`` (None: all varying effects; ``NA`` or
+``"~0"``: none; a formula: a subset), ``allow_new_levels``, ``sample_new_levels``
+("uncertainty", "gaussian", "old_levels"), ``ndraws`` (a random subset of draws, with
+``seed``) or ``draw_ids`` (positions in the draws, counted from 0 where brms counts from 1).
 """
 
 from __future__ import annotations
@@ -48,7 +53,18 @@ def _quiet_pymc():
         logger.setLevel(level)
 
 
-def _draw_ids(total: int, ndraws: int | None, seed: int | None) -> np.ndarray:
+def _draw_ids(total: int, ndraws: int | None, seed: int | None, draw_ids=None) -> np.ndarray:
+    if draw_ids is not None:
+        if ndraws is not None:
+            raise ValueError("Give either ndraws or draw_ids, not both.")
+        ids = np.asarray(draw_ids, dtype=np.int64).ravel()
+        bad = ids[(ids < 0) | (ids >= total)]
+        if len(bad):
+            raise ValueError(
+                f"draw_ids must lie in 0..{total - 1} (positions in the {total} draws, counted "
+                f"from 0); got {', '.join(str(i) for i in bad[:5])}."
+            )
+        return ids
     if ndraws is None or ndraws >= total:
         return np.arange(total)
     if ndraws < 1:
@@ -209,6 +225,7 @@ def _predictive(
     sample_new_levels: str = "uncertainty",
     ndraws: int | None = None,
     seed: int | None = None,
+    draw_ids=None,
 ) -> np.ndarray:
     if sample_new_levels not in NEW_LEVEL_METHODS:
         raise ValueError(
@@ -216,7 +233,7 @@ def _predictive(
             f"got '{sample_new_levels}'."
         )
     pdesign, new_levels, model = _prediction_model(fit, newdata, re_formula, allow_new_levels)
-    ids = _draw_ids(fit.settings.total_draws, ndraws, seed)
+    ids = _draw_ids(fit.settings.total_draws, ndraws, seed, draw_ids)
     rng = np.random.default_rng(seed)
     trace = _trace(fit, pdesign, new_levels, ids, sample_new_levels, rng, model)
     name = var if var != "response" else [v.name for v in model.observed_RVs][0]
@@ -258,8 +275,20 @@ def _summary(x: np.ndarray, prob: float, robust: bool) -> pd.DataFrame:
     return _stat_frame(x, list(range(x.shape[1])), prob, robust).reset_index(drop=True)
 
 
-def fitted(fit, newdata=None, prob: float = 0.95, robust: bool = False, **kw) -> pd.DataFrame:
-    """Summary of ``posterior_epred`` per row: Estimate, Est.Error, Q2.5, Q97.5."""
+def fitted(
+    fit,
+    newdata=None,
+    prob: float = 0.95,
+    robust: bool = False,
+    scale: str = "response",
+    **kw,
+) -> pd.DataFrame:
+    """Summary of ``posterior_epred`` per row: Estimate, Est.Error, Q2.5, Q97.5;
+    ``scale="linear"`` summarises the linear predictor (``posterior_linpred``) instead."""
+    if scale not in ("response", "linear"):
+        raise ValueError(f"scale must be 'response' or 'linear', got '{scale}'.")
+    if scale == "linear":
+        return _summary(posterior_linpred(fit, newdata, **kw), prob, robust)
     x = posterior_epred(fit, newdata, **kw)
     if x.ndim == 3:
         frames = {

@@ -265,3 +265,20 @@ def test_weighted_model_predicts_and_weights_its_log_likelihood():
     assert yrep.shape == mu.shape
     # weights leave the predictive distribution alone: residual sd of yrep about mu is sigma
     assert np.std(yrep - mu) == pytest.approx(np.sqrt(np.mean(sigma**2)), rel=0.05)
+
+
+def test_draw_ids_and_linear_scale_fitted(seed_fit, sleep):
+    fit = seed_fit("rats")
+    all_draws = fit.posterior_linpred()
+    some = fit.posterior_linpred(draw_ids=[0, 5, 3999])
+    np.testing.assert_allclose(some, all_draws[[0, 5, 3999]])
+    lin = fit.fitted(scale="linear")
+    np.testing.assert_allclose(lin["Estimate"], all_draws.mean(0))
+    resp = fit.fitted()
+    np.testing.assert_allclose(resp["Estimate"], fit.posterior_epred().mean(0))
+    with pytest.raises(ValueError, match=r"draw_ids must lie in 0\.\.3999 .*got 4000"):
+        fit.posterior_epred(draw_ids=[1, 4000])
+    with pytest.raises(ValueError, match="either ndraws or draw_ids"):
+        fit.posterior_epred(ndraws=5, draw_ids=[1])
+    with pytest.raises(ValueError, match="scale must be 'response' or 'linear'"):
+        fit.fitted(scale="link")
