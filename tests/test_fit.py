@@ -157,3 +157,17 @@ def test_coef_columns_follow_brms_order(seed_fit):
         co.sel(coef="Intercept").values,
         np.broadcast_to(fit.draws("b_Intercept")[:, None], co.sel(coef="Intercept").shape),
     )
+
+
+def test_arviz_plots_take_brms_names(fit):
+    import arviz as az
+    import matplotlib
+
+    matplotlib.use("Agg")
+    names = ["b_Days", "sd_Subject__Days", "cor_Subject__Intercept__Days", "sigma"]
+    pc = az.plot_trace_dist(fit.idata, var_names=names)
+    assert sorted(pc.viz["trace"].data_vars) == sorted(names)
+    assert sorted(pc.viz["dist"].data_vars) == sorted(names)
+    forest = az.plot_forest(fit.idata, var_names=["r_Subject"])
+    # one interval per chain, subject and coefficient
+    assert forest.viz["point_estimate"]["r_Subject"].shape == (4, 18, 2)
