@@ -235,6 +235,7 @@ class Fit:
         ):
             raw = recover_group_effects(raw, model, seed)
         idata["posterior"] = brms_posterior(raw, model)
+        _ensure_observed_data(idata, model)
         self.idata = idata
         self._diag: pd.DataFrame | None = None
 
@@ -591,6 +592,18 @@ class GroupVarCorr:
     sd: pd.DataFrame
     cor: pd.DataFrame | None = None
     cov: pd.DataFrame | None = None
+
+
+def _ensure_observed_data(idata: xr.DataTree, model: BrmsModel) -> None:
+    """The response in ``observed_data`` also where the likelihood is a potential (marginal
+    or weighted models), so ArviZ's checks find it."""
+    present = "observed_data" in idata.children and len(idata["observed_data"].data_vars)
+    if present or model.design.response is None:
+        return
+    y = np.asarray(model.design.response.y)
+    if model.family.ordinal:
+        y = y + 1  # categories 1..K, as posterior_predict returns them
+    idata["observed_data"] = xr.Dataset({model.response_name: (("obs",), y)})
 
 
 def _base_name(name: str) -> str:

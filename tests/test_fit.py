@@ -171,3 +171,9 @@ def test_arviz_plots_take_brms_names(fit):
     forest = az.plot_forest(fit.idata, var_names=["r_Subject"])
     # one interval per chain, subject and coefficient
     assert forest.viz["point_estimate"]["r_Subject"].shape == (4, 18, 2)
+
+
+def test_observed_data_holds_the_response(fit, sleep):
+    # the marginal model's likelihood is a potential; the response is still in observed_data
+    obs = fit.idata["observed_data"].to_dataset()
+    np.testing.assert_allclose(obs["Reaction"].values, sleep["Reaction"].to_numpy())
