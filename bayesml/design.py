@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -322,12 +322,16 @@ def make_design(
     # the family sees the column itself, so that ordered categories keep their order
     raw_y = df[f.response] if f.response in df.columns else y
     response = fam.prepare_response(f.response, raw_y, additions)
-    offset = None
-    if f.offsets:
-        offset = sum(eval_expression(o, df, f"offset({o})", f.text) for o in f.offsets)
-        offset = np.broadcast_to(np.asarray(offset, dtype=float), (len(df),)).copy()
     return Design(
-        f, df, y, fixed, tuple(blocks), additions, n_dropped, response=response, offset=offset
+        f,
+        df,
+        y,
+        fixed,
+        tuple(blocks),
+        additions,
+        n_dropped,
+        response=response,
+        offset=_offset(f, df),
     )
 
 
@@ -351,9 +355,21 @@ def _additions(f: BrmsFormula, df: pd.DataFrame) -> dict[str, np.ndarray]:
     for a in f.additions:
         if not a.args:
             raise FormulaError(f"Addition term {a.name}() needs an argument.", f.text)
-        value = eval_expression(a.args[0], df, f"{a.name}({a.args[0]})", f.text)
-        out[a.name] = np.broadcast_to(np.asarray(value, dtype=float), (len(df),)).copy()
+        out[a.name] = _column(a.args[0], df, f"{a.name}({a.args[0]})", f.text)
     return out
+
+
+def _column(expr: str, df: pd.DataFrame, where: str, formula: str) -> np.ndarray:
+    """An expression of columns (or a number) as one float per row."""
+    value = eval_expression(expr, df, where, formula)
+    return np.broadcast_to(np.asarray(value, dtype=float), (len(df),)).copy()
+
+
+def _offset(f: BrmsFormula, df: pd.DataFrame) -> np.ndarray | None:
+    """The sum of the formula's ``offset(...)`` terms, or None without any."""
+    if not f.offsets:
+        return None
+    return sum(_column(o, df, f"offset({o})", f.text) for o in f.offsets)
 
 
 _ALLOWED_NODES = (
@@ -477,36 +493,16 @@ def new_data_design(
         extended = blk.levels + unseen
         lookup.update({lv: blk.n_levels + i for i, lv in enumerate(unseen)})
         index = np.array([lookup[labels[i]] for i in raw_index], dtype=np.int64)
-        new_blocks.append(
-            GroupBlock(
-                blk.id,
-                blk.group,
-                blk.coefs,
-                blk.correlated,
-                Z,
-                index,
-                extended,
-                blk.term,
-                blk.terms,
-            )
-        )
+        new_blocks.append(replace(blk, Z=Z, index=index, levels=extended))
         new_levels[blk.id] = unseen
     additions = {
-        a.name: np.broadcast_to(
-            np.asarray(eval_expression(a.args[0], df, f"{a.name}()", f.text), dtype=float), (n,)
-        ).copy()
+        a.name: _column(a.args[0], df, f"{a.name}({a.args[0]})", f.text)
         for a in f.additions
         if a.name in ("trials", "se")
     }
-    offset = None
-    if f.offsets:
-        offset = sum(eval_expression(o, df, f"offset({o})", f.text) for o in f.offsets)
-        offset = np.broadcast_to(np.asarray(offset, dtype=float), (n,)).copy()
     y = np.zeros(n)
     response = None
     if design.response is not None:
-        from .families import ResponseData
-
         response = ResponseData(
             np.zeros(n, dtype=design.response.y.dtype),
             trials=additions["trials"].astype(np.int64) if "trials" in additions else None,
@@ -514,6 +510,16 @@ def new_data_design(
             categories=design.response.categories,
         )
     return (
-        Design(f, df, y, fixed, tuple(new_blocks), additions, 0, response=response, offset=offset),
+        Design(
+            f,
+            df,
+            y,
+            fixed,
+            tuple(new_blocks),
+            additions,
+            0,
+            response=response,
+            offset=_offset(f, df),
+        ),
         new_levels,
     )

@@ -56,7 +56,7 @@ LINKS: dict[str, Link] = {
     "log": Link("log", pt.exp, np.log, np.exp),
     "inverse": Link("inverse", lambda eta: 1 / eta, lambda y: 1 / y, lambda e: 1 / e),
     "sqrt": Link("sqrt", pt.sqr, np.sqrt, np.square),
-    "logit": Link("logit", pt.sigmoid, None, lambda e: 1 / (1 + np.exp(-e))),
+    "logit": Link("logit", pt.sigmoid, None, special.expit),
     "probit": Link("probit", _probit_inv, None, special.ndtr),
     "cloglog": Link(
         "cloglog", lambda eta: 1 - pt.exp(-pt.exp(eta)), None, lambda e: -np.expm1(-np.exp(e))

@@ -235,7 +235,7 @@ class Fit:
         ):
             raw = recover_group_effects(raw, model, seed)
         idata["posterior"] = brms_posterior(raw, model)
-        _ensure_observed_data(idata, model)
+        _set_observed_data(idata, model)
         self.idata = idata
         self._diag: pd.DataFrame | None = None
 
@@ -577,6 +577,7 @@ class Fit:
         """A fit from draws already under brms's names (``bayesml.load``)."""
         fit = cls.__new__(cls)
         fit.model, fit.idata, fit.settings, fit.data_name = model, idata, settings, data_name
+        _set_observed_data(fit.idata, model)
         fit._diag = None
         return fit
 
@@ -594,11 +595,11 @@ class GroupVarCorr:
     cov: pd.DataFrame | None = None
 
 
-def _ensure_observed_data(idata: xr.DataTree, model: BrmsModel) -> None:
-    """The response in ``observed_data`` also where the likelihood is a potential (marginal
-    or weighted models), so ArviZ's checks find it."""
-    present = "observed_data" in idata.children and len(idata["observed_data"].data_vars)
-    if present or model.design.response is None:
+def _set_observed_data(idata: xr.DataTree, model: BrmsModel) -> None:
+    """The response in ``observed_data`` as ``posterior_predict`` returns it (ordinal
+    categories 1..K), also where the likelihood is a potential (marginal or weighted models),
+    so ``pp_check`` and ArviZ's checks find it."""
+    if model.design.response is None:
         return
     y = np.asarray(model.design.response.y)
     if model.family.ordinal:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
+import xarray as xr
 
 from ._rformat import r_num
 from .design import Design, GroupBlock, clean_name, make_design
@@ -100,12 +101,17 @@ def _constant(name: str, value: float, lb, ub, **shape) -> pt.TensorVariable:
     return pm.Deterministic(name, pt.fill(pt.zeros(size), np.float64(value)), dims=dims)
 
 
+def _same_prior(rows: list[PriorRow]) -> bool:
+    """Whether every row has the same prior and bounds (one vector RV can carry them)."""
+    return all((r.prior, r.lb, r.ub) == (rows[0].prior, rows[0].lb, rows[0].ub) for r in rows)
+
+
 def _coefficient_vector(
     name: str, class_: str, coefs: tuple[str, ...], dim: str, priors: PriorTable, group: str = ""
 ) -> pt.TensorVariable:
     """One vector RV when all coefficients share a prior, else one RV per coefficient."""
     rows = [priors.resolve(class_, c, group) for c in coefs]
-    if all((r.prior, r.lb, r.ub) == (rows[0].prior, rows[0].lb, rows[0].ub) for r in rows):
+    if _same_prior(rows):
         return prior_rv(name, rows[0], dims=dim)
     parts = [prior_rv(f"{name}_{c}", r) for c, r in zip(coefs, rows, strict=True)]
     return pm.Deterministic(name, pt.stack(parts), dims=dim)
@@ -156,11 +162,11 @@ def signed_group_hyperparameters(block: GroupBlock, priors: PriorTable):
     added under brms's names. None when some sd's prior has no signed form (``_signed_prior``).
     """
     k = block.id
-    if not has_signed_scales(block, priors):
-        return None
     rows = [priors.resolve("sd", c, block.group) for c in block.coefs]
     builders = [_signed_prior(r) for r in rows]
-    if all(r.prior == rows[0].prior for r in rows):
+    if any(b is None for b in builders):
+        return None
+    if _same_prior(rows):
         s = builders[0](f"sd_{k}_signed", dims=f"coef_{k}")
     else:
         parts = [b(f"sd_{k}_signed_{c}") for b, c in zip(builders, block.coefs, strict=True)]
@@ -286,9 +292,13 @@ def _thresholds(n: int, priors: PriorTable) -> pt.TensorVariable:
     rows = [priors.resolve("Intercept", str(k)) for k in range(1, n + 1)]
     init = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
     ordered = pm.distributions.transforms.ordered
-    same = all((r.prior, r.lb, r.ub) == (rows[0].prior, rows[0].lb, rows[0].ub) for r in rows)
     dist = parse_prior(rows[0].prior)
-    if same and dist is not None and dist.name in DISTRIBUTIONS and not (rows[0].lb or rows[0].ub):
+    if (
+        _same_prior(rows)
+        and dist is not None
+        and dist.name in DISTRIBUTIONS
+        and not (rows[0].lb or rows[0].ub)
+    ):
         return DISTRIBUTIONS[dist.name].build(*dist.args)(
             "Intercept", dims="thres", transform=ordered, initval=init
         )
@@ -526,7 +536,7 @@ def ordered_threshold_draws(
             raise PriorError(f"Prior '{r.prior}' of threshold Intercept[{k}] cannot be sampled.")
         dists.append(DISTRIBUTIONS[d.name].dist(*d.args))
     rng = np.random.default_rng(seed)
-    if all((r.prior, r.lb, r.ub) == (rows[0].prior, rows[0].lb, rows[0].ub) for r in rows):
+    if _same_prior(rows):
         x = pm.draw(dists[0], draws=draws * nthres, random_seed=rng)
         return np.sort(np.reshape(x, (draws, nthres)), axis=1)
     kept, tried = [], 0
@@ -550,8 +560,6 @@ def recover_group_effects(raw, bm: BrmsModel, seed: int | None = None):
 
     One exact draw from ``r | y, θ`` per posterior draw (see ``bayesml.marginal``).
     """
-    import xarray as xr
-
     d, fx = bm.design, bm.design.fixed
     chains, draws = raw.sizes["chain"], raw.sizes["draw"]
     S = chains * draws

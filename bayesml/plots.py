@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .model import BrmsModel, prior_draws
+from .priors import improper_classes
 
 __all__ = ["conditional_effects", "plot_fit", "plot_priors", "plot_ranef", "pp_check"]
 
@@ -31,7 +32,7 @@ def plot_priors(model, draws: int = 4000, seed: int | None = None, bins: int = 6
     """
     import matplotlib.pyplot as plt
 
-    bm: BrmsModel = getattr(model, "model", model) if not isinstance(model, BrmsModel) else model
+    bm: BrmsModel = model if isinstance(model, BrmsModel) else model.model
     samples = prior_draws(bm, draws, seed)
     names = list(samples)
     if not names:
@@ -50,16 +51,10 @@ def plot_priors(model, draws: int = 4000, seed: int | None = None, bins: int = 6
         ax.set_yticks([])
     for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
-    flat = _flat_classes(bm)
+    flat = improper_classes(bm.priors, bm.design, bm.family)
     fig.suptitle("Prior densities" + (f" (flat: {', '.join(flat)})" if flat else ""))
     fig.tight_layout()
     return fig
-
-
-def _flat_classes(bm: BrmsModel) -> list[str]:
-    from .priors import improper_classes
-
-    return improper_classes(bm.priors, bm.design, bm.family)
 
 
 def _kde(x: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -84,9 +79,7 @@ def pp_check(
     """
     import matplotlib.pyplot as plt
 
-    y = np.asarray(fit.design.response.y, dtype=float)
-    if fit.family.ordinal:
-        y = y + 1
+    y = np.asarray(fit.idata["observed_data"][fit.model.response_name], dtype=float)
     if type in ("dens_overlay", "hist"):
         yrep = fit.posterior_predict(ndraws=ndraws, seed=seed).astype(float)
     elif type in ("stat", "intervals"):

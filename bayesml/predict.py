@@ -130,22 +130,19 @@ def _new_level_draws(
     if method == "old_levels":
         pick = rng.integers(0, n_old, size=n_new)
         return r[:, pick, :]
-    if method == "gaussian":
-        g = block.group
-        sd = np.stack([_stack(fit.posterior[f"sd_{g}__{c}"])[ids] for c in block.coefs], 1)
-        R = np.broadcast_to(np.eye(m), (S, m, m)).copy()
-        for i in range(m):
-            for j in range(i + 1, m):
-                name = f"cor_{g}__{block.coefs[i]}__{block.coefs[j]}"
-                if name in fit.posterior:
-                    R[:, i, j] = R[:, j, i] = _stack(fit.posterior[name])[ids]
-        cov = sd[:, :, None] * R * sd[:, None, :]
-        L = np.linalg.cholesky(cov + 1e-12 * np.eye(m))
-        z = rng.standard_normal((S, n_new, m))
-        return np.einsum("sij,snj->sni", L, z)
-    raise ValueError(
-        f"sample_new_levels must be one of {', '.join(NEW_LEVEL_METHODS)}, got '{method}'."
-    )
+    # "gaussian" (the method was checked by the caller): draws from N(0, Σ) per draw
+    g = block.group
+    sd = np.stack([_stack(fit.posterior[f"sd_{g}__{c}"])[ids] for c in block.coefs], 1)
+    R = np.broadcast_to(np.eye(m), (S, m, m)).copy()
+    for i in range(m):
+        for j in range(i + 1, m):
+            name = f"cor_{g}__{block.coefs[i]}__{block.coefs[j]}"
+            if name in fit.posterior:
+                R[:, i, j] = R[:, j, i] = _stack(fit.posterior[name])[ids]
+    cov = sd[:, :, None] * R * sd[:, None, :]
+    L = np.linalg.cholesky(cov + 1e-12 * np.eye(m))
+    z = rng.standard_normal((S, n_new, m))
+    return np.einsum("sij,snj->sni", L, z)
 
 
 def _trace(fit, pdesign: Design, new_levels, ids, method: str, rng, model: pm.Model):
@@ -187,18 +184,7 @@ def _prediction_model(fit, newdata, re_formula, allow_new_levels):
     keep = select_blocks(fit.design, re_formula)
     blocks = tuple(b for b in fit.design.blocks if b.id in keep)
     if newdata is None:
-        d = fit.design
-        pdesign = Design(
-            d.formula,
-            d.data,
-            d.y,
-            d.fixed,
-            tuple(blocks),
-            d.additions,
-            d.n_dropped,
-            response=d.response,
-            offset=d.offset,
-        )
+        pdesign = replace(fit.design, blocks=blocks)
         new_levels: dict[int, tuple[str, ...]] = {}
     else:
         if not isinstance(newdata, pd.DataFrame):

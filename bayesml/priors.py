@@ -598,7 +598,7 @@ def _as_specs(prior) -> tuple[PriorSpec, ...]:
     return specs
 
 
-def _class_support(table: PriorTable, class_: str, family: Family) -> tuple[float, float]:
+def _class_support(class_: str, family: Family) -> tuple[float, float]:
     """The natural bounds of a class's parameters."""
     if class_ == "sd":
         return 0.0, math.inf
@@ -664,7 +664,7 @@ def set_priors(
             raise PriorError(
                 f"Bounds apply to a whole class: give lb/ub without coef ({where}), as in brms."
             )
-        lo, hi = _class_support(table, spec.class_, fam)
+        lo, hi = _class_support(spec.class_, fam)
         for label, value in (("lb", spec.lb), ("ub", spec.ub)):
             if value and not lo <= float(value) <= hi:
                 raise PriorError(

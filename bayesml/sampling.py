@@ -192,20 +192,21 @@ def sample_prior_only(
                 "thres": list(model.coords["thres"]),
             },
         )
-        shift = 0.0
-        if "b" in prior:
-            shift = (prior["b"] * xr.DataArray(bm.design.fixed.means, dims="b_coef")).sum("b_coef")
-        prior["b_Intercept"] = prior["Intercept"] + shift
+    # what depends on the thresholds (b_Intercept) and the responses come from the model graph
+    derived = ["b_Intercept"] if bm.family.ordinal else []
     tree = xr.DataTree.from_dict({"posterior": prior})
-    if obs:
+    if obs or derived:
         with model, warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             pp = pm.sample_posterior_predictive(
-                tree, var_names=obs, random_seed=seed, progressbar=False
+                tree, var_names=obs + derived, random_seed=seed, progressbar=False
             )
-        tree["prior_predictive"] = pp["posterior_predictive"].to_dataset()
-        if "observed_data" in pp.children:
-            tree["observed_data"] = pp["observed_data"].to_dataset()
+        drawn = pp["posterior_predictive"].to_dataset()
+        if derived:
+            prior = prior.assign({v: drawn[v] for v in derived})
+            tree = xr.DataTree.from_dict({"posterior": prior})
+        if obs:
+            tree["prior_predictive"] = drawn[obs]
     return tree
 
 
