@@ -493,16 +493,20 @@ def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str,
         add(f"prior_sd_{g}", {f"__{c}": pr.resolve("sd", c, g) for c in d.group_coefs(g)})
     for dp in fam.estimated_dpars(d.formula.additions):
         add(f"prior_{dp.name}", {"": pr.resolve(dp.name)})
-    cor_groups = list(dict.fromkeys(b.group for b in d.blocks if b.has_cor))
+    # brms: prior_cor_<g> = lkj_corr_rng(M, eta)[1, 2], M the coefficients of the block
+    cor_size = {}
+    for b in d.blocks:
+        if b.has_cor:
+            cor_size.setdefault(b.group, len(b.coefs))
     with pm.Model():
         rvs = {}
         for name, row in wanted.items():
             rv = prior_rv(name, row)
             if parse_prior(row.prior).name != "constant":
                 rvs[name] = rv
-        for g in cor_groups:
-            L = pm.LKJCorr(f"L_{g}", n=2, eta=_lkj_eta(pr, g))
-            rvs[f"prior_cor_{g}"] = L[1, 0]  # the correlation of a 2 x 2 LKJ draw
+        for g, m in cor_size.items():
+            L = pm.LKJCorr(f"L_{g}", n=m, eta=_lkj_eta(pr, g))
+            rvs[f"prior_cor_{g}"] = L[1, 0]  # R[1, 0] = L[1, 0] L[0, 0], and L[0, 0] = 1
         values = pm.draw(list(rvs.values()), draws=draws, random_seed=seed) if rvs else []
     out = {name: np.asarray(v) for name, v in zip(rvs, values, strict=True)}
     for name, row in wanted.items():

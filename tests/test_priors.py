@@ -255,3 +255,21 @@ def test_prior_only_needs_proper_priors(sleep):
         "Sampling from priors is not possible as some parameters have no proper priors. "
         "Error occurred for parameter 'b'."
     )
+
+
+def test_prior_cor_draws_come_from_the_blocks_lkj_dimension():
+    # brms 2.18's Stan code: prior_cor_1 = lkj_corr_rng(M_1, 1)[1, 2]; for M = 3 each
+    # correlation r has (r + 1) / 2 ~ Beta(1.5, 1.5), not the uniform of a 2 x 2 matrix
+    import numpy as np
+    from scipy import stats
+
+    from bayesml import make_model
+    from bayesml.model import prior_draws
+
+    from .test_families import case_data
+
+    d = case_data("gaussian").assign(z=lambda df: np.linspace(-1, 1, len(df)))
+    m = make_model("y ~ x + (1 + x + z | g)", d)
+    r = prior_draws(m, 8000, seed=4)["prior_cor_g"]
+    assert stats.kstest((r + 1) / 2, stats.beta(1.5, 1.5).cdf).pvalue > 0.01
+    assert stats.kstest((r + 1) / 2, stats.uniform().cdf).pvalue < 1e-6
