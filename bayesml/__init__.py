@@ -14,14 +14,14 @@ _warnings.filterwarnings(
 )
 
 from . import datasets
-from .brm import brm
+from .brm import InterruptedSamplingWarning, PostprocessingError, brm
 from .criteria import bayes_R2, hypothesis, loo, loo_compare, waic
 from .design import DataWarning, Design, make_design
 from .families import FAMILIES, Family, ResponseError, family, get_family
 from .fit import Fit, Summary
 from .formula import BrmsFormula, FormulaError, GroupTerm, parse_formula
 from .model import BrmsModel, build_model, make_model, model_code
-from .persist import load
+from .persist import FitStoreError, load
 from .plots import conditional_effects, plot_fit, plot_priors, plot_ranef, pp_check
 from .predict import fitted, posterior_epred, posterior_linpred, posterior_predict, predict
 from .priors import (
@@ -33,7 +33,7 @@ from .priors import (
     prior,
     validate_prior,
 )
-from .sampling import ConvergenceWarning, sample, sample_prior_only
+from .sampling import ConvergenceWarning, SamplingInterrupted, sample, sample_prior_only
 
 __version__ = "0.1.0"
 
@@ -46,12 +46,16 @@ __all__ = [
     "Design",
     "Family",
     "Fit",
+    "FitStoreError",
     "FormulaError",
     "GroupTerm",
+    "InterruptedSamplingWarning",
+    "PostprocessingError",
     "PriorError",
     "PriorSpec",
     "PriorTable",
     "ResponseError",
+    "SamplingInterrupted",
     "Summary",
     "bayes_R2",
     "brm",

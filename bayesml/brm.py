@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import pandas as pd
 
 from .families import Family
 from .fit import Fit
 from .model import make_model, prior_draws
-from .sampling import ConvergenceWarning, SamplerSettings, sample, sample_prior_only
+from .persist import FitStoreError, check_save_path, fit_signature, is_fit_store, load
+from .sampling import (
+    ConvergenceWarning,
+    SamplerSettings,
+    check_settings,
+    sample,
+    sample_prior_only,
+)
 
-__all__ = ["brm"]
+__all__ = ["FILE_REFIT", "InterruptedSamplingWarning", "PostprocessingError", "brm"]
+
+FILE_REFIT = ("on_change", "always", "never")
+
+
+class InterruptedSamplingWarning(UserWarning):
+    """Sampling was stopped early (Ctrl-C); the fit holds the draws made until then."""
+
+
+class PostprocessingError(RuntimeError):
+    """A step after sampling failed; ``.idata`` holds the draws, so nothing is lost."""
+
+    def __init__(self, message: str, idata):
+        super().__init__(message)
+        self.idata = idata
 
 
 def brm(
@@ -30,6 +52,7 @@ def brm(
     progressbar: bool = True,
     data_name: str | None = None,
     file: str | None = None,
+    file_refit: str = "on_change",
     **sampler_kwargs,
 ) -> Fit:
     """Fit a Bayesian (multilevel) regression model with brms's defaults.
@@ -59,35 +82,48 @@ def brm(
     chains, iter, warmup, thin : int
         brms's defaults: 4 chains of 2000 iterations, the first half warmup.
     seed : int, optional
-        Makes the draws reproducible.
+        Makes the draws reproducible; a whole number in ``[0, 2**32)``.
     cores : int, optional
         Chains run in parallel on this many processes (default: all CPUs, at most ``chains``).
     progressbar : bool
     data_name : str, optional
         Name shown on the summary's Data line; defaults to ``data.attrs["name"]`` or "data".
     file : str, optional
-        Path of a saved fit (zarr store). If it holds a fit of the same formula, data,
-        family, priors and settings it is loaded instead of sampling again; otherwise the
-        model is fitted and saved there (brms's ``file`` argument).
+        Path of a saved fit (zarr store), brms's ``file`` argument. If it holds a fit of the
+        same formula, data, family, priors and settings, that fit is loaded instead of sampling
+        again; otherwise the model is fitted and saved there. A path holding anything that is
+        not a saved bayesml fit is refused before sampling; it is never written over.
+    file_refit : {"on_change", "always", "never"}
+        brms's ``file_refit``: refit when anything that determines the fit changed (default;
+        brms's default "never" would return a stale fit), always, or never (load whatever fit
+        is saved at ``file``).
     **sampler_kwargs
         Passed to ``pymc.sample`` (``target_accept``, ``nuts_sampler``, ...).
 
     Returns
     -------
     Fit
+        If sampling is interrupted (Ctrl-C) after warmup, the fit holds the draws every chain
+        completed and ``fit.incomplete`` is True (an ``InterruptedSamplingWarning`` says so);
+        it is not saved to ``file``.
+
+    Raises
+    ------
+    SamplingInterrupted
+        Ctrl-C during warmup (no draws to keep).
+    PostprocessingError
+        A step after sampling failed; the error's ``idata`` holds the draws.
     """
-    warmup = iter // 2 if warmup is None else warmup
+    chains, iter, warmup, thin, seed = check_settings(chains, iter, warmup, thin, seed)
     if sample_prior not in ("no", "yes", "only"):
         raise ValueError(f"sample_prior must be 'no', 'yes' or 'only', got '{sample_prior}'.")
+    if file_refit not in FILE_REFIT:
+        raise ValueError(f"file_refit must be one of {', '.join(FILE_REFIT)}, got '{file_refit}'.")
     if sample_prior == "only":
         group_effects = "noncentred"  # forward sampling needs the effects themselves
     bm = make_model(formula, data, family, prior, group_effects)
     signature = None
     if file is not None:
-        from pathlib import Path
-
-        from .persist import fit_signature, load
-
         settings = (chains, iter, warmup, thin, seed, sample_prior, bm.group_effects)
         signature = fit_signature(
             bm.design.formula.text,
@@ -97,10 +133,9 @@ def brm(
             settings,
             sorted(sampler_kwargs.items()),
         )
-        if Path(file).exists():
-            saved = load(file)
-            if getattr(saved, "signature", "") == signature:
-                return saved
+        saved = _saved_fit(file, signature, file_refit)
+        if saved is not None:
+            return saved
     if sample_prior == "only":
         idata = sample_prior_only(bm, chains, iter, warmup, thin, seed)
     else:
@@ -108,12 +143,77 @@ def brm(
             bm.model, chains, iter, warmup, thin, seed, cores, progressbar, **sampler_kwargs
         )
     name = data_name or getattr(data, "attrs", {}).get("name") or "data"
-    fit = Fit(bm, idata, SamplerSettings(chains, iter, warmup, thin), name, seed)
+    completed = idata.attrs.get("completed_draws")
+    settings = SamplerSettings(chains, iter, warmup, thin, completed)
+    try:
+        fit = Fit(bm, idata, settings, name, seed)
+    except Exception as err:
+        raise PostprocessingError(
+            f"Sampling finished, but turning the draws into a fit failed ({err}). The draws "
+            "are kept in this error's .idata attribute.",
+            idata,
+        ) from err
     if sample_prior == "yes":
-        fit.add_prior_draws(prior_draws(bm, fit.settings.total_draws, seed))
+        try:
+            fit.add_prior_draws(prior_draws(bm, fit.settings.total_draws, seed))
+        except Exception as err:  # noqa: BLE001 - prior draws are an extra; keep the fit
+            warnings.warn(f"The prior draws could not be made ({err}).", stacklevel=2)
+    if settings.incomplete:
+        warnings.warn(
+            f"Sampling was interrupted: the fit keeps the {completed} of "
+            f"{iter - warmup} post-warmup draws per chain that every chain completed "
+            "(fit.incomplete is True).",
+            InterruptedSamplingWarning,
+            stacklevel=2,
+        )
     if file is not None:
-        fit.signature = signature
-        fit.save(file)
+        _save_to_file(fit, file, signature, file_refit)
     for msg in fit.convergence_warnings():
         warnings.warn(msg, ConvergenceWarning, stacklevel=2)
     return fit
+
+
+def _saved_fit(file, signature: str, file_refit: str) -> Fit | None:
+    """The fit saved at ``file`` when it may be reused (checked before any sampling).
+
+    Raises
+    ------
+    FitStoreError
+        ``file`` holds something that is not a saved bayesml fit.
+    """
+    path = Path(file)
+    if not path.exists():
+        check_save_path(path, overwrite=False)  # its folder must exist
+        return None
+    if not is_fit_store(path):
+        check_save_path(path, overwrite=True)  # raises: not bayesml's
+    if file_refit == "always":
+        return None
+    saved = load(path)
+    if file_refit == "never" or getattr(saved, "signature", "") == signature:
+        return saved
+    return None
+
+
+def _save_to_file(fit: Fit, file, signature: str, file_refit: str) -> None:
+    """Save a fit for ``brm(file=)``; a fit that cannot be saved is still returned."""
+    if fit.incomplete:
+        warnings.warn(
+            f"The interrupted fit was not saved to '{file}'.",
+            InterruptedSamplingWarning,
+            stacklevel=3,
+        )
+        return
+    fit.signature = signature
+    replaced = Path(file).exists()
+    try:
+        fit.save(file, overwrite=True)
+    except (OSError, FitStoreError) as err:
+        warnings.warn(f"The fit could not be saved to '{file}': {err}", stacklevel=3)
+        return
+    if replaced:
+        warnings.warn(
+            f"'{file}' held a fit of a different model, data or settings; it was replaced by "
+            f"this fit (file_refit='{file_refit}').",
+            stacklevel=3,
+        )

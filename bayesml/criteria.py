@@ -16,6 +16,8 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
+from .stats import stat_frame
+
 __all__ = ["bayes_R2", "hypothesis", "loo", "loo_compare", "waic"]
 
 
@@ -93,7 +95,6 @@ def loo_compare(*fits, names: list[str] | None = None) -> pd.DataFrame:
 
 def bayes_R2(fit, prob: float = 0.95, robust: bool = False) -> pd.DataFrame:  # noqa: N802
     """Bayesian R² (brms 2.18): per draw var(ŷ) / (var(ŷ) + var(y − ŷ)), ŷ = posterior_epred."""
-    from .fit import _stat_frame
     from .predict import posterior_epred
 
     yhat = posterior_epred(fit)
@@ -103,7 +104,7 @@ def bayes_R2(fit, prob: float = 0.95, robust: bool = False) -> pd.DataFrame:  # 
     var_fit = yhat.var(axis=1, ddof=1)
     var_res = (y[None, :] - yhat).var(axis=1, ddof=1)
     r2 = var_fit / (var_fit + var_res)
-    return _stat_frame(r2[:, None], ["R2"], prob, robust)
+    return stat_frame(r2[:, None], ["R2"], prob, robust)
 
 
 _SIDES = re.compile(r"^(.*?)(<=|>=|=|<|>)(.*)$")

@@ -286,7 +286,8 @@ def make_design(
             DataWarning,
             stacklevel=2,
         )
-    df = data.loc[complete].reset_index(drop=True)
+    # the model keeps the columns it uses, as brms's model frame (fit$data) does
+    df = data.loc[complete, used].reset_index(drop=True)
     if len(df) == 0:
         raise ValueError("No rows left after excluding rows with missing values.")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
-import arviz_stats as azs
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -19,10 +18,17 @@ from ._rformat import format_table
 from .model import BrmsModel, recover_group_effects
 from .priors import PriorTable
 from .sampling import ConvergenceWarning, SamplerSettings, convergence_messages
+from .stats import (
+    SAMPLE_DIMS,
+    diagnostics_table,
+    interval_stats,
+    scalar_variables,
+    stack_draws,
+    stat_frame,
+)
 
-__all__ = ["Fit", "Summary", "brms_posterior", "diagnostics_table"]
+__all__ = ["Fit", "GroupVarCorr", "Summary", "brms_posterior"]
 
-SAMPLE_DIMS = ("chain", "draw")
 STATS = ("Estimate", "Est.Error", "Q2.5", "Q97.5")
 
 
@@ -100,58 +106,6 @@ def fixed_names(bm: BrmsModel) -> list[str]:
 
 def _sample_coords(ds: xr.Dataset) -> dict:
     return {k: ds.coords[k].values for k in SAMPLE_DIMS if k in ds.coords}
-
-
-def _scalar_vars(post: xr.Dataset) -> list[str]:
-    return [v for v in post.data_vars if set(post[v].dims) == set(SAMPLE_DIMS)]
-
-
-def diagnostics_table(post: xr.Dataset, var_names: list[str] | None = None) -> pd.DataFrame:
-    """Rhat (rank-normalised split R-hat), bulk and tail ESS per scalar variable."""
-    names = var_names if var_names is not None else _scalar_vars(post)
-    if not names:
-        return pd.DataFrame(columns=["Rhat", "Bulk_ESS", "Tail_ESS"])
-    ds = post[names]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = azs.rhat(ds)
-        bulk = azs.ess(ds, method="bulk")
-        tail = azs.ess(ds, method="tail")
-    return pd.DataFrame(
-        {
-            "Rhat": [float(rhat[v]) for v in names],
-            "Bulk_ESS": [float(bulk[v]) for v in names],
-            "Tail_ESS": [float(tail[v]) for v in names],
-        },
-        index=names,
-    )
-
-
-def _draws(da: xr.DataArray) -> np.ndarray:
-    """Stack chains: (draws, ...)."""
-    return da.stack(__sample__=SAMPLE_DIMS).transpose("__sample__", ...).values
-
-
-def _stats(x: np.ndarray, prob: float, robust: bool = False) -> dict[str, np.ndarray]:
-    lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
-    if robust:
-        est = np.median(x, axis=0)
-        err = 1.4826 * np.median(np.abs(x - est), axis=0)
-    else:
-        est = x.mean(axis=0)
-        err = x.std(axis=0, ddof=1)
-    # numpy's default ('linear') quantile is R's type 7, as posterior::quantile2 uses
-    return {
-        "Estimate": est,
-        "Est.Error": err,
-        "lo": np.quantile(x, lo, axis=0),
-        "hi": np.quantile(x, hi, axis=0),
-    }
-
-
-def _qnames(prob: float) -> tuple[str, str]:
-    lo, hi = (1 - prob) / 2 * 100, (1 - (1 - prob) / 2) * 100
-    return f"Q{lo:g}", f"Q{hi:g}"
 
 
 @dataclass
@@ -238,6 +192,7 @@ class Fit:
         _set_observed_data(idata, model)
         self.idata = idata
         self._diag: pd.DataFrame | None = None
+        self._diag_error: str | None = None
 
     # -- what the fit was built from
     @property
@@ -255,6 +210,11 @@ class Fit:
     @property
     def data(self) -> pd.DataFrame:
         return self.model.design.data
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether sampling was interrupted before every draw was made."""
+        return self.settings.incomplete
 
     @property
     def posterior(self) -> xr.Dataset:
@@ -275,11 +235,20 @@ class Fit:
 
     def draws(self, var: str) -> np.ndarray:
         """All post-warmup draws of one variable, chains stacked."""
-        return _draws(self.posterior[var])
+        return stack_draws(self.posterior[var])
 
     def diagnostics(self) -> pd.DataFrame:
+        """Rhat, Bulk_ESS and Tail_ESS per scalar parameter; NaN where they cannot be
+        computed (the summary then says why)."""
         if self._diag is None:
-            self._diag = diagnostics_table(self.posterior)
+            try:
+                self._diag = diagnostics_table(self.posterior)
+                self._diag_error = None
+            except Exception as err:  # noqa: BLE001 - diagnostics must never cost the draws
+                names = scalar_variables(self.posterior)
+                cols = ["Rhat", "Bulk_ESS", "Tail_ESS"]
+                self._diag = pd.DataFrame(np.nan, index=names, columns=cols)
+                self._diag_error = str(err)
         return self._diag
 
     def convergence_warnings(self) -> list[str]:
@@ -316,8 +285,8 @@ class Fit:
             return pd.DataFrame(columns=cols)
         diag = self.diagnostics()
         post = self.posterior
-        x = np.column_stack([_draws(post[n]) for n in names])
-        s = _stats(x, prob, robust)
+        x = np.column_stack([stack_draws(post[n]) for n in names])
+        s = interval_stats(x, prob, robust)
         df = pd.DataFrame(
             {
                 cols[0]: s["Estimate"],
@@ -347,6 +316,11 @@ class Fit:
             f"thin = {st.thin};",
             f"         total post-warmup draws = {st.total_draws}",
         ]
+        if st.incomplete:
+            header.append(
+                f"         (interrupted: {st.completed} of {st.iter - st.warmup} post-warmup "
+                "iterations per chain)"
+            )
         groups = {}
         for g in d.groups:
             names, labels = [], []
@@ -380,6 +354,10 @@ class Fit:
                     "Increasing target_accept above 0.8 may help."
                 )
         all_rhat = self.diagnostics()["Rhat"]
+        if self._diag_error:
+            notes.append(
+                f"Note: convergence diagnostics could not be computed ({self._diag_error})."
+            )
         if (all_rhat > 1.05).any():
             notes.append(
                 "Warning: Parts of the model have not converged (some Rhats are > 1.05). "
@@ -400,7 +378,7 @@ class Fit:
         x = np.column_stack([self.draws(f"b_{n}") for n in names]) if names else np.zeros((0, 0))
         if not summary:
             return pd.DataFrame(x, columns=names)
-        return _stat_frame(x, names, prob, robust)
+        return stat_frame(x, names, prob, robust)
 
     def _group_draws(self, group: str, with_fixed: bool) -> tuple[np.ndarray, list[str], list[str]]:
         if group not in self.design.groups:
@@ -410,7 +388,7 @@ class Fit:
         r = self.posterior[f"r_{group}"]
         coefs = [str(c) for c in r.coords[f"{group}__coef"].values]
         levels = [str(v) for v in r.coords[group].values]
-        x = _draws(r.transpose(*SAMPLE_DIMS, group, f"{group}__coef"))  # (S, levels, coefs)
+        x = stack_draws(r.transpose(*SAMPLE_DIMS, group, f"{group}__coef"))  # (S, levels, coefs)
         if with_fixed:
             return self._coef_draws(x, coefs), levels, self._coef_names(coefs)
         return x, levels, coefs
@@ -458,7 +436,7 @@ class Fit:
                     x, dims=("draw", g, "coef"), coords={g: levels, "coef": coefs}
                 )
                 continue
-            frames = {c: _stat_frame(x[:, :, j], levels, prob, robust) for j, c in enumerate(coefs)}
+            frames = {c: stat_frame(x[:, :, j], levels, prob, robust) for j, c in enumerate(coefs)}
             out[g] = pd.concat(frames, axis=1)
         return out
 
@@ -483,13 +461,13 @@ class Fit:
                         cor[:, i, j] = self.draws(name)
             cov = cor * sds[:, :, None] * sds[:, None, :]
             out[g] = GroupVarCorr(
-                sd=_stat_frame(sds, coefs, prob, robust),
+                sd=stat_frame(sds, coefs, prob, robust),
                 cor=_matrix_frame(cor, coefs, prob, robust),
                 cov=_matrix_frame(cov, coefs, prob, robust),
             )
         if "sigma" in self.posterior:
             s = self.draws("sigma")[:, None]
-            out["residual__"] = GroupVarCorr(sd=_stat_frame(s, ["sigma"], prob, robust))
+            out["residual__"] = GroupVarCorr(sd=stat_frame(s, ["sigma"], prob, robust))
         return out
 
     # -- predictions and checks (bayesml.predict, bayesml.criteria)
@@ -566,11 +544,17 @@ class Fit:
         return conditional_effects(self, effects, **kw)
 
     # -- saving
-    def save(self, path) -> None:
-        """Save draws and everything needed to rebuild the model (a zarr store)."""
+    def save(self, path, overwrite: bool = False):
+        """Save draws and everything needed to rebuild the model (a zarr store, a folder).
+
+        Anything at ``path`` that is not a saved bayesml fit is never written over (an error
+        says so); an existing saved fit is replaced only with ``overwrite=True``. The store is
+        written beside ``path`` first and moved into place when complete, so an interrupted
+        save leaves what was there intact. Returns the path.
+        """
         from .persist import save_fit
 
-        save_fit(self, path)
+        return save_fit(self, path, overwrite)
 
     @classmethod
     def from_saved(cls, model: BrmsModel, idata, settings: SamplerSettings, data_name: str):
@@ -579,6 +563,7 @@ class Fit:
         fit.model, fit.idata, fit.settings, fit.data_name = model, idata, settings, data_name
         _set_observed_data(fit.idata, model)
         fit._diag = None
+        fit._diag_error = None
         return fit
 
     def warn_convergence(self) -> None:
@@ -612,15 +597,6 @@ def _base_name(name: str) -> str:
     return name.split("[", 1)[0]
 
 
-def _stat_frame(x: np.ndarray, index: list[str], prob: float, robust: bool) -> pd.DataFrame:
-    s = _stats(x, prob, robust)
-    lo, hi = _qnames(prob)
-    return pd.DataFrame(
-        {"Estimate": s["Estimate"], "Est.Error": s["Est.Error"], lo: s["lo"], hi: s["hi"]},
-        index=index,
-    )
-
-
 def _matrix_frame(x: np.ndarray, coefs: list[str], prob: float, robust: bool) -> pd.DataFrame:
-    frames = {c: _stat_frame(x[:, :, j], coefs, prob, robust) for j, c in enumerate(coefs)}
+    frames = {c: stat_frame(x[:, :, j], coefs, prob, robust) for j, c in enumerate(coefs)}
     return pd.concat(frames, axis=1)

@@ -28,6 +28,7 @@ import xarray as xr
 from .design import Design, GroupBlock, _evaluate, new_data_design
 from .formula import parse_formula
 from .model import build_model
+from .stats import stack_draws, stat_frame
 
 __all__ = [
     "fitted",
@@ -114,10 +115,6 @@ def select_blocks(design: Design, re_formula) -> dict[int, tuple[str, ...]]:
     return out
 
 
-def _stack(da: xr.DataArray) -> np.ndarray:
-    return da.stack(__s__=("chain", "draw")).transpose("__s__", ...).values
-
-
 def _new_level_draws(
     fit, block: GroupBlock, r: np.ndarray, n_new: int, method: str, ids, rng
 ) -> np.ndarray:
@@ -132,13 +129,13 @@ def _new_level_draws(
         return r[:, pick, :]
     # "gaussian" (the method was checked by the caller): draws from N(0, Σ) per draw
     g = block.group
-    sd = np.stack([_stack(fit.posterior[f"sd_{g}__{c}"])[ids] for c in block.coefs], 1)
+    sd = np.stack([stack_draws(fit.posterior[f"sd_{g}__{c}"])[ids] for c in block.coefs], 1)
     R = np.broadcast_to(np.eye(m), (S, m, m)).copy()
     for i in range(m):
         for j in range(i + 1, m):
             name = f"cor_{g}__{block.coefs[i]}__{block.coefs[j]}"
             if name in fit.posterior:
-                R[:, i, j] = R[:, j, i] = _stack(fit.posterior[name])[ids]
+                R[:, i, j] = R[:, j, i] = stack_draws(fit.posterior[name])[ids]
     cov = sd[:, :, None] * R * sd[:, None, :]
     L = np.linalg.cholesky(cov + 1e-12 * np.eye(m))
     z = rng.standard_normal((S, n_new, m))
@@ -152,21 +149,22 @@ def _trace(fit, pdesign: Design, new_levels, ids, method: str, rng, model: pm.Mo
     values: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
     free = {v.name for v in model.free_RVs}
     if "b" in free:
-        values["b"] = (("b_coef",), np.stack([_stack(post[f"b_{c}"])[ids] for c in fx.coefs], 1))
+        b = np.stack([stack_draws(post[f"b_{c}"])[ids] for c in fx.coefs], 1)
+        values["b"] = (("b_coef",), b)
     if "Intercept" in free:
         if fit.family.ordinal:
             k = pdesign.response.n_thresholds
-            x = np.stack([_stack(post[f"Intercept[{i}]"])[ids] for i in range(1, k + 1)], 1)
+            x = np.stack([stack_draws(post[f"Intercept[{i}]"])[ids] for i in range(1, k + 1)], 1)
             values["Intercept"] = (("thres",), x)
         else:
-            values["Intercept"] = ((), _stack(post["Intercept"])[ids])
+            values["Intercept"] = ((), stack_draws(post["Intercept"])[ids])
     for dp in fit.family.estimated_dpars(fit.formula.additions):
         if dp.name in free:
-            values[dp.name] = ((), _stack(post[dp.name])[ids])
+            values[dp.name] = ((), stack_draws(post[dp.name])[ids])
     for blk in pdesign.blocks:
         g = blk.group
         r = post[f"r_{g}"].sel({f"{g}__coef": list(blk.coefs)})
-        r = _stack(r.transpose("chain", "draw", g, f"{g}__coef"))[ids]  # (S, levels, m)
+        r = stack_draws(r.transpose("chain", "draw", g, f"{g}__coef"))[ids]  # (S, levels, m)
         n_new = len(new_levels.get(blk.id, ()))
         if n_new:
             r = np.concatenate([r, _new_level_draws(fit, blk, r, n_new, method, ids, rng)], 1)
@@ -256,9 +254,7 @@ def posterior_predict(fit, newdata=None, **kw) -> np.ndarray:
 
 
 def _summary(x: np.ndarray, prob: float, robust: bool) -> pd.DataFrame:
-    from .fit import _stat_frame
-
-    return _stat_frame(x, list(range(x.shape[1])), prob, robust).reset_index(drop=True)
+    return stat_frame(x, list(range(x.shape[1])), prob, robust).reset_index(drop=True)
 
 
 def fitted(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -11,10 +12,14 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from .stats import diagnostics_table
+
 __all__ = [
     "ConvergenceWarning",
     "DEFAULT_NUTS_SAMPLER",
     "SamplerSettings",
+    "SamplingInterrupted",
+    "check_settings",
     "convergence_messages",
     "sample",
     "sample_prior_only",
@@ -42,18 +47,76 @@ class ConvergenceWarning(UserWarning):
     """Sampling diagnostics suggest the draws may not be trustworthy."""
 
 
+class SamplingInterrupted(KeyboardInterrupt):
+    """Sampling was stopped (Ctrl-C) before any post-warmup draw was made."""
+
+
 @dataclass(frozen=True)
 class SamplerSettings:
-    """What the Draws line of the summary reports (brms's names)."""
+    """What the Draws line of the summary reports (brms's names).
+
+    ``completed`` is the number of post-warmup iterations every chain finished when sampling
+    was interrupted (None: all of them).
+    """
 
     chains: int = 4
     iter: int = 2000
     warmup: int = 1000
     thin: int = 1
+    completed: int | None = None
+
+    @property
+    def draws_per_chain(self) -> int:
+        n = self.iter - self.warmup if self.completed is None else self.completed
+        return (n + self.thin - 1) // self.thin
 
     @property
     def total_draws(self) -> int:
-        return self.chains * ((self.iter - self.warmup + self.thin - 1) // self.thin)
+        return self.chains * self.draws_per_chain
+
+    @property
+    def incomplete(self) -> bool:
+        return self.completed is not None
+
+
+def _whole_number(name: str, value, low: int) -> int:
+    """An integer argument of at least ``low`` (numpy integers too), else a clear error."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be a whole number, got {value!r}.")
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}.")
+    return int(value)
+
+
+def check_settings(chains, iter, warmup, thin, seed) -> tuple[int, int, int, int, int | None]:
+    """brms's sampler arguments checked before anything is compiled or sampled.
+
+    Returns ``(chains, iter, warmup, thin, seed)`` with ``warmup`` defaulting to ``iter // 2``.
+
+    Raises
+    ------
+    ValueError
+        A count that is not a whole number or too small, ``warmup`` outside ``[0, iter)``, a
+        ``thin`` larger than the post-warmup draws, or a seed that is not a whole number in
+        ``[0, 2**32)``.
+    """
+    chains = _whole_number("chains", chains, 1)
+    iter = _whole_number("iter", iter, 1)
+    warmup = iter // 2 if warmup is None else _whole_number("warmup", warmup, 0)
+    if warmup >= iter:
+        raise ValueError(f"warmup must lie in [0, iter); got warmup={warmup}, iter={iter}.")
+    thin = _whole_number("thin", thin, 1)
+    if thin > iter - warmup:
+        raise ValueError(
+            f"thin = {thin} keeps no draw of the {iter - warmup} post-warmup iterations."
+        )
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+            raise ValueError(f"seed must be a whole number in [0, 2**32) or None, got {seed!r}.")
+        if not 0 <= seed < 2**32:
+            raise ValueError(f"seed must lie in [0, 2**32), got {seed}.")
+        seed = int(seed)
+    return chains, iter, warmup, thin, seed
 
 
 def sample(
@@ -76,49 +139,128 @@ def sample(
     chains, iter, warmup, thin : int
         brms's meaning: ``iter`` counts warmup; ``warmup`` defaults to ``iter // 2``.
     seed : int, optional
+        A whole number in ``[0, 2**32)``.
     cores : int, optional
         Parallel chains; defaults to ``min(chains, number of CPUs)``.
     nuts_sampler : {"nutpie", "pymc", "numpyro", "blackjax"}, optional
         NUTS implementation; ``"nutpie"`` by default when installed, with its mass-matrix
         adaptation chosen by model size (``nutpie_adaptation``) unless ``nuts`` is given.
     **sampler_kwargs
-        Passed to ``pymc.sample`` (e.g. ``target_accept=0.95``).
+        Passed to the sampler: nutpie's settings in ``nuts={...}`` (``target_accept=``,
+        ``maxdepth=`` also work at the top level), or ``pymc.sample``'s keywords.
 
     Returns
     -------
     xarray.DataTree
-        PyMC's output (model variable names; see ``Fit`` for brms's names).
+        PyMC's output (model variable names; see ``Fit`` for brms's names). When sampling was
+        interrupted (Ctrl-C) after warmup, the draws every chain completed, with
+        ``attrs["completed_draws"]`` giving their number per chain.
+
+    Raises
+    ------
+    SamplingInterrupted
+        Ctrl-C before any post-warmup draw.
     """
-    warmup = iter // 2 if warmup is None else warmup
-    if not 0 <= warmup < iter:
-        raise ValueError(f"warmup must lie in [0, iter); got warmup={warmup}, iter={iter}.")
-    if chains < 1 or thin < 1:
-        raise ValueError("chains and thin must be at least 1.")
+    chains, iter, warmup, thin, seed = check_settings(chains, iter, warmup, thin, seed)
     if cores is None:
         cores = max(1, min(chains, os.cpu_count() or 1))
     nuts_sampler = nuts_sampler or DEFAULT_NUTS_SAMPLER
-    if nuts_sampler == "nutpie" and not {"nuts", "nuts_sampler_kwargs"} & set(sampler_kwargs):
-        sampler_kwargs["nuts"] = nutpie_adaptation(model)
     with model, warnings.catch_warnings():
         # PyTensor's default linker here is Numba, which does its own BLAS calls; its warning
         # about the C backend's missing BLAS does not apply.
         warnings.filterwarnings("ignore", message=".*could not link to a BLAS.*")
-        idata = pm.sample(
-            draws=iter - warmup,
-            tune=warmup,
-            chains=chains,
-            cores=cores,
-            random_seed=seed,
-            progressbar=progressbar,
-            compute_convergence_checks=False,
-            nuts_sampler=nuts_sampler,
-            **sampler_kwargs,
-        )
+        if nuts_sampler == "nutpie":
+            idata = _sample_nutpie(
+                model, chains, iter - warmup, warmup, seed, cores, progressbar, sampler_kwargs
+            )
+        else:
+            idata = pm.sample(
+                draws=iter - warmup,
+                tune=warmup,
+                chains=chains,
+                cores=cores,
+                random_seed=seed,
+                progressbar=progressbar,
+                compute_convergence_checks=False,
+                nuts_sampler=nuts_sampler,
+                **sampler_kwargs,
+            )
+    idata = _complete_draws(idata, iter - warmup)
     if thin > 1:
-        idata["posterior"] = idata["posterior"].to_dataset().isel(draw=slice(None, None, thin))
-        idata["sample_stats"] = (
-            idata["sample_stats"].to_dataset().isel(draw=slice(None, None, thin))
+        for group in ("posterior", "sample_stats"):
+            idata[group] = idata[group].to_dataset().isel(draw=slice(None, None, thin))
+    return idata
+
+
+_NUTPIE_TOP_LEVEL = ("target_accept", "maxdepth", "max_treedepth")
+
+
+def _sample_nutpie(model, chains, draws, tune, seed, cores, progressbar, kwargs):
+    """nutpie on the model's Numba compilation; Ctrl-C keeps the draws made so far."""
+    import nutpie
+    from pymc.backends.arviz import patch_nutpie_idata
+
+    kwargs = dict(kwargs)
+    settings = dict(kwargs.pop("nuts", None) or nutpie_adaptation(model))
+    for key in _NUTPIE_TOP_LEVEL:
+        if key in kwargs:
+            settings["maxdepth" if key == "max_treedepth" else key] = kwargs.pop(key)
+    if "max_treedepth" in settings:
+        settings["maxdepth"] = settings.pop("max_treedepth")
+    if kwargs:
+        raise TypeError(
+            f"Unknown sampler argument(s) for nutpie: {', '.join(sorted(kwargs))}; pass "
+            "nutpie's settings as nuts={...}, or choose nuts_sampler='pymc'."
         )
+    compiled = nutpie.compile_pymc_model(model, backend="numba")
+    start = time.perf_counter()
+    sampler = nutpie.sample(
+        compiled,
+        draws=draws,
+        tune=max(tune, 1),  # nuts-rs needs at least one tuning step
+        chains=chains,
+        cores=cores,
+        seed=0 if seed is None else seed,
+        save_warmup=False,
+        progress_bar=progressbar,
+        blocking=False,
+        **settings,
+    )
+    try:
+        # short waits return to Python between them, so that Ctrl-C reaches this frame
+        while True:
+            try:
+                idata = sampler.wait(timeout=0.2)
+                break
+            except TimeoutError:
+                continue
+    except KeyboardInterrupt:
+        idata = sampler.abort()
+        idata.attrs["interrupted"] = 1
+    patch_nutpie_idata(idata, model, sampling_time=time.perf_counter() - start)
+    return idata
+
+
+def _complete_draws(idata, draws: int):
+    """Keep the draws every chain completed (all of them unless sampling was interrupted)."""
+    post = idata["posterior"].to_dataset()
+    n = post.sizes.get("draw", 0)
+    finite = np.ones(n, dtype=bool)
+    for v in post.data_vars.values():
+        if np.issubdtype(v.dtype, np.floating) and v.size:
+            axes = tuple(i for i, d in enumerate(v.dims) if d != "draw")
+            finite &= np.all(np.isfinite(v.values), axis=axes)
+    done = int(np.argmin(finite)) if not finite.all() else n
+    if done == draws and not idata.attrs.get("interrupted"):
+        return idata
+    if done == 0:
+        raise SamplingInterrupted(
+            "Sampling was interrupted during warmup; no post-warmup draw was made."
+        )
+    for group in ("posterior", "sample_stats"):
+        if group in idata.children:
+            idata[group] = idata[group].to_dataset().isel(draw=slice(0, done))
+    idata.attrs["completed_draws"] = done
     return idata
 
 
@@ -214,8 +356,6 @@ def convergence_messages(
     posterior: xr.Dataset, sample_stats: xr.Dataset | None, rhat_max: float = 1.01
 ) -> list[str]:
     """Warnings about divergences, tree depth, R-hat and ESS, with the numbers."""
-    from .fit import diagnostics_table
-
     msgs = []
     if sample_stats is not None:
         if "diverging" in sample_stats:
@@ -235,22 +375,24 @@ def convergence_messages(
                     f"There were {n_tree} transitions after warmup that exceeded the maximum "
                     "treedepth. Increase max_treedepth above 10."
                 )
-    diag = diagnostics_table(posterior)
-    if len(diag):
-        worst = diag["Rhat"].idxmax()
-        rhat = diag.loc[worst, "Rhat"]
-        if np.isfinite(rhat) and rhat > rhat_max:
+    try:
+        diag = diagnostics_table(posterior)
+    except Exception as err:  # noqa: BLE001 - a diagnostic must never cost the draws
+        return [*msgs, f"Convergence diagnostics could not be computed ({err})."]
+    n_chains = posterior.sizes.get("chain", 1)
+    rhats = diag["Rhat"].dropna()
+    if len(rhats) and rhats.max() > rhat_max:
+        worst = rhats.idxmax()
+        msgs.append(
+            f"The largest R-hat is {rhats[worst]:.3f} (for {worst}), indicating chains have not "
+            "mixed. Running more iterations may help."
+        )
+    for col, label in (("Bulk_ESS", "Bulk"), ("Tail_ESS", "Tail")):
+        ess = diag[col].dropna()
+        if len(ess) and ess.min() < 100 * n_chains:
+            low = ess.idxmin()
             msgs.append(
-                f"The largest R-hat is {rhat:.3f} (for {worst}), indicating chains have not "
-                "mixed. Running more iterations may help."
+                f"{label} Effective Samples Size (ESS) is too low: {ess[low]:.0f} for {low} "
+                f"(below {100 * n_chains}). Running more iterations may help."
             )
-        n_chains = posterior.sizes.get("chain", 1)
-        for col, label in (("Bulk_ESS", "Bulk"), ("Tail_ESS", "Tail")):
-            low = diag[col].idxmin()
-            ess = diag.loc[low, col]
-            if np.isfinite(ess) and ess < 100 * n_chains:
-                msgs.append(
-                    f"{label} Effective Samples Size (ESS) is too low: {ess:.0f} for {low} "
-                    f"(below {100 * n_chains}). Running more iterations may help."
-                )
     return msgs

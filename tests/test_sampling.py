@@ -1,0 +1,239 @@
+"""The sampling stage: one chain, thinning, interrupts, argument checks, convergence warnings."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import bayesml as bm
+from bayesml.sampling import SamplerSettings, check_settings, convergence_messages
+from bayesml.stats import diagnostics_table, rhat
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_one_chain_returns_a_fit_with_its_draws(sleep):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bm.ConvergenceWarning)
+        fit = bm.brm("Reaction ~ Days + (1 | Subject)", sleep, chains=1, iter=400, seed=3)
+    assert fit.posterior.sizes["chain"] == 1 and fit.posterior.sizes["draw"] == 200
+    diag = fit.diagnostics()
+    # split R-hat is defined for one chain (its two halves), as in brms
+    assert np.isfinite(diag.loc["b_Days", "Rhat"])
+    days = fit.draws("b_Days")
+    assert diag.loc["b_Days", "Rhat"] == pytest.approx(rhat(days[None, :]))
+    text = str(fit.summary())
+    assert "Draws: 1 chains, each with iter = 400; warmup = 200; thin = 1;" in text
+    assert "total post-warmup draws = 200" in text
+
+
+def test_thinning_keeps_every_nth_draw(sleep):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bm.ConvergenceWarning)
+        full = bm.brm("Reaction ~ Days", sleep, chains=2, iter=600, seed=8, progressbar=False)
+        thin = bm.brm(
+            "Reaction ~ Days", sleep, chains=2, iter=600, thin=3, seed=8, progressbar=False
+        )
+    assert thin.posterior.sizes["draw"] == 100 and thin.settings.total_draws == 200
+    np.testing.assert_array_equal(
+        thin.posterior["b_Days"].values, full.posterior["b_Days"].values[:, ::3]
+    )
+    assert "thin = 3;" in str(thin.summary()) and "total post-warmup draws = 200" in str(
+        thin.summary()
+    )
+    assert thin.posterior_epred().shape == (200, 180)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"seed": -5}, "seed must lie in [0, 2**32), got -5."),
+        ({"seed": 1.5}, "seed must be a whole number in [0, 2**32) or None, got 1.5."),
+        ({"seed": "1"}, "seed must be a whole number in [0, 2**32) or None, got '1'."),
+        ({"chains": 0}, "chains must be at least 1, got 0."),
+        ({"chains": 2.0}, "chains must be a whole number, got 2.0."),
+        ({"iter": 100, "warmup": 100}, "warmup must lie in [0, iter); got warmup=100, iter=100."),
+        ({"thin": 0}, "thin must be at least 1, got 0."),
+        ({"iter": 10, "thin": 20}, "thin = 20 keeps no draw of the 5 post-warmup iterations."),
+    ],
+)
+def test_sampler_arguments_are_checked_before_anything_is_built(kwargs, message):
+    args = {"chains": 4, "iter": 2000, "warmup": None, "thin": 1, "seed": None, **kwargs}
+    with pytest.raises(ValueError) as err:
+        check_settings(**args)
+    assert str(err.value) == message
+
+
+def test_brm_checks_the_seed_before_sampling(sleep, monkeypatch):
+    import importlib
+
+    brm_module = importlib.import_module("bayesml.brm")
+    monkeypatch.setattr(brm_module, "make_model", lambda *a, **k: pytest.fail("model built"))
+    with pytest.raises(ValueError, match=r"seed must lie in \[0, 2\*\*32\), got -5"):
+        bm.brm("Reaction ~ Days", sleep, seed=-5)
+
+
+# -- convergence warnings: each fires on draws that deserve it, with its numbers ----------------
+
+
+def _posterior(x: np.ndarray) -> xr.Dataset:
+    return xr.Dataset({"theta": (("chain", "draw"), x)})
+
+
+def test_convergence_messages_name_rhat_and_ess_with_their_values():
+    rng = np.random.default_rng(1)
+    # chains stuck at different places: R-hat far above 1.01, ESS tiny
+    stuck = rng.normal(size=(4, 500)) * 0.1 + np.array([0.0, 0.0, 3.0, 3.0])[:, None]
+    msgs = convergence_messages(_posterior(stuck), None)
+    diag = diagnostics_table(_posterior(stuck))
+    assert msgs[0] == (
+        f"The largest R-hat is {diag.loc['theta', 'Rhat']:.3f} (for theta), indicating chains "
+        "have not mixed. Running more iterations may help."
+    )
+    assert msgs[1].startswith("Bulk Effective Samples Size (ESS) is too low: ")
+    assert msgs[1].endswith("for theta (below 400). Running more iterations may help.")
+    assert msgs[2].startswith("Tail Effective Samples Size (ESS) is too low: ")
+    # independent draws: no message
+    assert convergence_messages(_posterior(rng.normal(size=(4, 500))), None) == []
+
+
+def test_convergence_messages_count_divergences_and_tree_depth():
+    rng = np.random.default_rng(2)
+    stats = xr.Dataset(
+        {
+            "diverging": (("chain", "draw"), np.arange(2000).reshape(4, 500) % 100 == 0),
+            "maxdepth_reached": (("chain", "draw"), np.arange(2000).reshape(4, 500) < 3),
+        }
+    )
+    msgs = convergence_messages(_posterior(rng.normal(size=(4, 500))), stats)
+    assert msgs == [
+        "There were 20 divergent transitions after warmup. Increasing target_accept above 0.8 "
+        "may help.",
+        "There were 3 transitions after warmup that exceeded the maximum treedepth. Increase "
+        "max_treedepth above 10.",
+    ]
+
+
+def test_convergence_messages_on_one_chain_and_constant_draws():
+    rng = np.random.default_rng(3)
+    post = xr.Dataset(
+        {
+            "a": (("chain", "draw"), rng.normal(size=(1, 1000))),
+            "fixed": (("chain", "draw"), np.ones((1, 1000))),
+        }
+    )
+    assert convergence_messages(post, None) == []
+
+
+def test_brm_warns_when_a_short_run_has_not_converged(sleep):
+    with pytest.warns(bm.ConvergenceWarning) as record:
+        bm.brm(
+            "Reaction ~ Days + (Days | Subject)",
+            sleep,
+            chains=2,
+            iter=60,
+            seed=1,
+            progressbar=False,
+            group_effects="noncentred",
+        )
+    texts = [str(w.message) for w in record]
+    assert any(t.startswith("Bulk Effective Samples Size (ESS) is too low") for t in texts)
+
+
+def test_a_fit_of_an_interrupted_run_is_marked_incomplete():
+    settings = SamplerSettings(chains=4, iter=2000, warmup=1000, thin=2, completed=301)
+    assert settings.incomplete and settings.draws_per_chain == 151
+    assert settings.total_draws == 604
+    assert not SamplerSettings().incomplete and SamplerSettings().total_draws == 4000
+
+
+# -- Ctrl-C during sampling --------------------------------------------------------------------
+
+_CHILD = """
+import signal, sys, warnings
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in an interactive session
+import nutpie
+import bayesml as bm
+
+original = nutpie.sample
+def announce(*args, **kwargs):
+    print("SAMPLING", flush=True)
+    return original(*args, **kwargs)
+nutpie.sample = announce
+
+sleep = bm.datasets.load("sleepstudy")
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    try:
+        fit = bm.brm("Reaction ~ Days + (1 | Subject)", sleep, chains=2, iter={iter},
+                     warmup={warmup}, seed=1, progressbar=False, group_effects="noncentred",
+                     file={file!r})
+    except bm.SamplingInterrupted as err:
+        print("NOFIT", err, flush=True)
+        sys.exit(0)
+for w in caught:
+    if issubclass(w.category, bm.InterruptedSamplingWarning):
+        print("WARNING", w.message, flush=True)
+print("INCOMPLETE", fit.incomplete, fit.posterior.sizes["draw"], fit.settings.total_draws)
+print("FINITE", bool((abs(fit.draws("b_Days")) < 1e6).all()))
+print(fit.summary().header[-1])
+"""
+
+
+def _interrupt(tmp_path: Path, iter: int, warmup: int, file: str | None) -> list[str]:
+    script = tmp_path / "child.py"
+    script.write_text(textwrap.dedent(_CHILD.format(iter=iter, warmup=warmup, file=file)))
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    assert line.strip() == "SAMPLING", line + proc.stderr.read()
+    time.sleep(4.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    return out.splitlines()
+
+
+@pytest.mark.slow
+def test_ctrl_c_after_warmup_keeps_the_draws_as_an_incomplete_fit(tmp_path):
+    path = tmp_path / "fit.zarr"
+    lines = _interrupt(tmp_path, iter=10_000_000, warmup=500, file=str(path))
+    warning = [ln for ln in lines if ln.startswith("WARNING")]
+    assert len(warning) == 2
+    assert warning[0].startswith("WARNING Sampling was interrupted: the fit keeps the ")
+    assert warning[0].endswith(
+        " of 9999500 post-warmup draws per chain that every chain completed (fit.incomplete "
+        "is True)."
+    )
+    assert warning[1] == f"WARNING The interrupted fit was not saved to '{path}'."
+    state = next(ln for ln in lines if ln.startswith("INCOMPLETE")).split()
+    kept = int(warning[0].split("keeps the ")[1].split()[0])
+    assert state[1] == "True" and int(state[2]) == kept and int(state[3]) == 2 * kept
+    assert 0 < kept < 9_999_500
+    assert "FINITE True" in lines
+    assert (
+        lines[-1] == f"         (interrupted: {kept} of 9999500 post-warmup iterations per chain)"
+    )
+    assert not path.exists() and list(tmp_path.iterdir()) == [tmp_path / "child.py"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_warmup_stops_with_one_line(tmp_path):
+    lines = _interrupt(tmp_path, iter=20_000_000, warmup=10_000_000, file=None)
+    assert lines[-1] == (
+        "NOFIT Sampling was interrupted during warmup; no post-warmup draw was made."
+    )
