@@ -54,6 +54,12 @@ def r_num(x: float) -> str:
     return fixed if len(fixed) <= len(sci) else sci
 
 
+def r_collate(s: str) -> tuple[str, str]:
+    """Sort key of R's ``sort`` on text in an English UTF-8 locale: letters compare without
+    regard to case first, and on a tie lower case comes before upper case ("no" < "Yes")."""
+    return (s.casefold(), s.swapcase())
+
+
 def r_call(name: str, args: Sequence[float]) -> str:
     """Render a prior call the way brms does: ``student_t(3, 288.7, 59.3)``."""
     return f"{name}({', '.join(r_num(a) for a in args)})"

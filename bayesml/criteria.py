@@ -8,6 +8,7 @@ hypotheses.
 
 from __future__ import annotations
 
+import ast
 import re
 import warnings
 
@@ -108,6 +109,33 @@ def bayes_R2(fit, prob: float = 0.95, robust: bool = False) -> pd.DataFrame:  # 
 
 
 _SIDES = re.compile(r"^(.*?)(<=|>=|=|<|>)(.*)$")
+_HYPOTHESIS_HELP = "write e.g. 'Days > 0', 'Intercept - 250 = 0' or 'a + b < 2 * c'"
+
+
+def _parse_hypothesis(h) -> tuple[str, str, str]:
+    """(left side, comparison, right side) of a hypothesis; both sides must be arithmetic."""
+    if not isinstance(h, str):
+        raise ValueError(f"A hypothesis is a string such as 'Days > 0', got {h!r}.")
+    m = _SIDES.match(h.replace(" ", ""))
+    if not m:
+        raise ValueError(f"Cannot read hypothesis '{h}': it has no comparison; {_HYPOTHESIS_HELP}.")
+    lhs, op, rhs = m.groups()
+    for side in (lhs, rhs):
+        if not side:
+            raise ValueError(f"Cannot read hypothesis '{h}': a side is empty; {_HYPOTHESIS_HELP}.")
+        try:
+            tree = ast.parse(side.replace("^", "**"), mode="eval")
+        except SyntaxError:
+            raise ValueError(
+                f"Cannot read hypothesis '{h}': '{side}' is not an arithmetic expression of "
+                f"parameters; {_HYPOTHESIS_HELP}."
+            ) from None
+        if any(isinstance(n, ast.Compare | ast.BoolOp) for n in ast.walk(tree)):
+            raise ValueError(
+                f"Cannot read hypothesis '{h}': use one comparison (<, >, = ...); "
+                f"{_HYPOTHESIS_HELP}."
+            )
+    return lhs, op, rhs
 
 
 def _evaluate_side(expr: str, post: xr.Dataset, class_: str) -> np.ndarray:
@@ -148,10 +176,7 @@ def hypothesis(fit, hypotheses, class_: str = "b", alpha: float = 0.05) -> pd.Da
     post = fit.posterior
     rows = []
     for h in hypotheses:
-        m = _SIDES.match(h.replace(" ", ""))
-        if not m:
-            raise ValueError(f"Cannot read hypothesis '{h}': use '<expr> > <expr>', '<', or '='.")
-        lhs, op, rhs = m.groups()
+        lhs, op, rhs = _parse_hypothesis(h)
         x = _evaluate_side(lhs, post, class_) - _evaluate_side(rhs or "0", post, class_)
         x = np.broadcast_to(x, (post.sizes["chain"] * post.sizes["draw"],))
         if op == "=":

@@ -16,7 +16,18 @@ import numpy as np
 import pandas as pd
 from formulae import design_matrices, model_description
 
-from ._rformat import r_num
+from ._rformat import r_collate, r_num
+from .columns import (
+    POLY,
+    DataError,
+    PolyContrast,
+    check_column_names,
+    check_column_types,
+    first_rows,
+    ordered_factors,
+    r_levels,
+    with_r_factors,
+)
 from .families import Family, ResponseData, get_family
 from .formula import BrmsFormula, FormulaError, GroupTerm, parse_formula
 
@@ -39,6 +50,10 @@ FORMULA_NAMESPACE = {
     "abs": np.abs,
     "inv_logit": lambda x: 1 / (1 + np.exp(-np.asarray(x))),
 }
+# formulae's own names in a design: R's polynomial contrasts for ordered factors
+_FORMULAE_NAMESPACE = {**FORMULA_NAMESPACE, POLY: PolyContrast()}
+# brms's `0 + Intercept` term is evaluated as this column of ones (formulae reserves the name)
+INTERCEPT_COLUMN = "brmsIntercept"
 
 _RENAME = [("+", "P"), ("-", "M"), ("*", "MU"), ("/", "D"), ("^", "E"), ("=", "EQ"), ("$", "USD")]
 
@@ -110,6 +125,7 @@ class Design:
     n_dropped: int = 0
     response: ResponseData | None = None  # the response as the family's likelihood codes it
     offset: np.ndarray | None = None  # sum of offset(...) terms
+    rows: np.ndarray | None = None  # each row's number in the data as passed (from 1)
 
     @property
     def nobs(self) -> int:
@@ -134,78 +150,156 @@ def _variables(expr: str, what: str, formula: str) -> list[str]:
     return sorted(n for n in names if n and n not in FORMULA_NAMESPACE)
 
 
-def _check_columns(needed: dict[str, str], data: pd.DataFrame) -> None:
-    for col, where in needed.items():
-        if col not in data.columns:
-            avail = ", ".join(map(str, data.columns))
-            raise KeyError(
-                f"Column '{col}' (used in formula term '{where}') is not in the data. "
-                f"Available columns: {avail}."
-            )
-
-
 def _r_order(terms: dict) -> list[str]:
     """R's model.matrix orders terms by degree (main effects, then 2-way interactions, ...)."""
     names = list(terms)
     return sorted(names, key=lambda k: len(getattr(terms[k], "components", [])))
 
 
-def _evaluate(expr: str, data: pd.DataFrame, formula: str, where: str):
-    """Evaluate an RHS with formulae; return (matrix, brms column names, has_intercept, design)."""
+def _evaluate(
+    expr: str, data: pd.DataFrame, formula: str, where: str, rows: np.ndarray | None = None
+):
+    """Evaluate an RHS with formulae; return (matrix, brms column names, has_intercept, design).
+
+    ``data`` is a frame from ``formulae_frame``. With ``rows`` (the data's row numbers), a
+    column that is not finite in some row (``log(0)``, say) is an error naming the term.
+    """
+    expr = formulae_expression(expr, data)
     try:
-        dm = design_matrices(expr, data, na_action="pass", extra_namespace=FORMULA_NAMESPACE)
+        dm = design_matrices(expr, data, na_action="pass", extra_namespace=_FORMULAE_NAMESPACE)
     except FormulaError:
         raise
     except Exception as err:
-        raise FormulaError(f"Cannot evaluate {where} '{expr}': {err}", formula) from err
+        raise FormulaError(f"Cannot evaluate {where} '{_user_text(expr)}': {err}", formula) from err
     common = dm.common
     if common is None:
         return np.zeros((len(data), 0)), (), False, None
-    mat, names, has_int = _ordered(common)
-    return mat, names, has_int, common
+    mat, raw, has_int = _ordered(common)
+    if rows is not None:
+        _check_finite(mat, raw, rows, where)
+    return mat, tuple(clean_name(n) for n in raw), has_int, common
+
+
+_POLY_NAME = re.compile(rf"C\((.+?), {POLY}\)(?:\[([^\]]*)\])?")
+
+
+def _user_text(name: str) -> str:
+    """A formulae term or column name as the user wrote it (``x.L`` for an ordered factor)."""
+    name = _POLY_NAME.sub(lambda m: m.group(1) + (m.group(2) or ""), name)
+    return name.replace(INTERCEPT_COLUMN, "Intercept")
+
+
+def formulae_frame(df: pd.DataFrame, columns) -> pd.DataFrame:
+    """The data as formulae evaluates it: factor columns with R's levels, and the column of
+    ones behind brms's ``Intercept`` term."""
+    out = with_r_factors(df, columns)
+    out[INTERCEPT_COLUMN] = 1.0
+    out.attrs["ordered_factors"] = ordered_factors(df, columns)
+    return out
+
+
+def formulae_expression(expr: str, data: pd.DataFrame) -> str:
+    """brms's terms in formulae's words: ``Intercept`` as a column of ones, ordered factors with
+    R's polynomial contrasts."""
+    expr = re.sub(r"(?<![\w.`])Intercept(?![\w.(`])", INTERCEPT_COLUMN, expr)
+    for col in data.attrs.get("ordered_factors", ()):
+        if re.fullmatch(r"[A-Za-z][\w.]*", str(col)):
+            expr = re.sub(rf"(?<![\w.`]){re.escape(col)}(?![\w.(`])", f"C({col}, {POLY})", expr)
+    return expr
+
+
+def _check_finite(mat: np.ndarray, names, rows: np.ndarray, where: str) -> None:
+    bad = ~np.isfinite(mat)
+    if not bad.any():
+        return
+    j = int(np.flatnonzero(bad.any(axis=0))[0])
+    col = bad[:, j]
+    value = mat[np.argmax(col), j]
+    raise DataError(
+        f"The {where} '{_user_text(names[j])}' is {r_num(value)} in {int(col.sum())} of "
+        f"{len(col)} rows ({first_rows(col, rows)}); every value must be a finite number."
+    )
 
 
 def _ordered(common) -> tuple[np.ndarray, tuple[str, ...], bool]:
-    """formulae's matrix with columns in R's order and brms's names."""
+    """formulae's matrix with columns in R's order and formulae's names."""
     mat = np.asarray(common.design_matrix, dtype=float)
     cols, names, has_int = [], [], False
+    columns = common.as_dataframe().columns
     for term in _r_order(common.terms):
         if term == "Intercept":
             has_int = True
         sl = common.slices[term]
         idx = range(sl.start, sl.stop)
         cols.extend(idx)
-        names.extend(common.as_dataframe().columns[i] for i in idx)
-    return mat[:, cols], tuple(clean_name(n) for n in names), has_int
+        names.extend(_user_text(columns[i]) for i in idx)
+    return mat[:, cols], tuple(names), has_int
 
 
 def _level_labels(data: pd.DataFrame, cols: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Grouping factor as integer index and level names (numeric columns become factors)."""
+    """Grouping factor as integer index and level names, in R's factor order (numeric columns
+    become factors; ``a:b`` pastes the values with ``_`` and sorts the result as text)."""
 
     def label(v) -> str:
         if isinstance(v, float | np.floating):
             return r_num(v)
         return str(v)
 
-    def ordered_levels(s: pd.Series) -> list:
-        if isinstance(s.dtype, pd.CategoricalDtype):
-            return [c for c in s.cat.categories if c in set(s)]
-        uniq = pd.unique(s)
-        if pd.api.types.is_numeric_dtype(s):
-            return sorted(uniq)
-        return sorted(uniq, key=str)
-
     if len(cols) == 1:
         s = data[cols[0]]
-        levels = ordered_levels(s)
+        levels = r_levels(s)
         names = [label(v) for v in levels]
         lookup = {v: i for i, v in enumerate(levels)}
         index = np.fromiter((lookup[v] for v in s), dtype=np.int64, count=len(s))
         return index, tuple(names)
     pasted = ["_".join(label(v) for v in row) for row in zip(*(data[c] for c in cols), strict=True)]
-    names = sorted(set(pasted))
+    names = sorted(set(pasted), key=r_collate)
     lookup = {v: i for i, v in enumerate(names)}
     return np.array([lookup[v] for v in pasted], dtype=np.int64), tuple(names)
+
+
+@dataclass(frozen=True)
+class Collinearity:
+    """A population-level column that the others (and the intercept) determine exactly."""
+
+    column: str
+    depends_on: tuple[str, ...]  # the columns it is a combination of (empty: it is constant)
+    weights: tuple[float, ...]  # column = sum(weights * depends_on) after centring
+
+
+def collinear_columns(fixed: FixedDesign, tol: float = 1e-7) -> list[Collinearity]:
+    """Columns of the population-level design that are exact linear combinations of others
+    (after centring when the model has an intercept, so a constant column shows up as one).
+
+    A pivoted QR decomposition finds the rank, as lme4 does before it drops columns; each
+    column beyond the rank is then written in terms of the independent ones.
+    """
+    from scipy.linalg import lstsq, qr
+
+    M = fixed.Xc
+    if M.shape[1] == 0:
+        return []
+    norms = np.linalg.norm(M, axis=0)
+    scale = np.where(norms > 0, norms, 1.0)
+    _, R, piv = qr(M / scale, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(R))
+    rank = int((diag > tol * max(diag.max(), 1.0)).sum()) if len(diag) else 0
+    indep, dep = piv[:rank], piv[rank:]
+    out = []
+    for j in dep:
+        if norms[j] <= tol * max(norms.max(), 1.0) or rank == 0:
+            out.append(Collinearity(fixed.coefs[j], (), ()))
+            continue
+        coef = lstsq(M[:, indep], M[:, j])[0]
+        keep = np.abs(coef) * norms[indep] > 1e-8 * norms[j]
+        out.append(
+            Collinearity(
+                fixed.coefs[j],
+                tuple(fixed.coefs[i] for i in indep[keep]),
+                tuple(float(c) for c in coef[keep]),
+            )
+        )
+    return out
 
 
 def _needed_columns(
@@ -273,7 +367,9 @@ def make_design(
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
     needed = _needed_columns(f, f.group_terms, response=True)
-    _check_columns(needed, data)
+    _claim_intercept(needed, data, f)
+    check_column_names(data, needed)
+    check_column_types(data, needed)
 
     used = list(needed)
     complete = data[used].notna().all(axis=1).to_numpy() if used else np.ones(len(data), bool)
@@ -288,24 +384,64 @@ def make_design(
         )
     # the model keeps the columns it uses, as brms's model frame (fit$data) does
     df = data.loc[complete, used].reset_index(drop=True)
+    rows = np.flatnonzero(complete) + 1
     if len(df) == 0:
         raise ValueError("No rows left after excluding rows with missing values.")
+    frame = formulae_frame(df, used)
 
     y = _response(f, df)
-
-    X, names, has_int, fixed_terms = _evaluate(f.fixed, df, f.text, "population-level terms")
-    keep = (
-        [i for i, n in enumerate(names) if n != "Intercept"] if has_int else list(range(len(names)))
+    fixed = _fixed_design(f, frame, rows)
+    blocks = _group_blocks(f, df, frame, rows)
+    additions = _additions(f, df, rows)
+    # the family sees the column itself, so that ordered categories keep their order
+    raw_y = df[f.response] if f.response in df.columns else y
+    _check_finite_response(f.response, raw_y, rows)
+    response = fam.prepare_response(f.response, raw_y, additions, rows)
+    return Design(
+        f,
+        df,
+        y,
+        fixed,
+        blocks,
+        additions,
+        n_dropped,
+        response=response,
+        offset=_offset(f, df, rows),
+        rows=rows,
     )
-    Xk = X[:, keep]
-    coefs = tuple(names[i] for i in keep)
-    means = Xk.mean(axis=0) if has_int else np.zeros(len(keep))
-    fixed = FixedDesign(Xk, coefs, has_int, means, fixed_terms)
 
+
+def _claim_intercept(needed: dict[str, str], data: pd.DataFrame, f: BrmsFormula) -> None:
+    """brms's ``Intercept`` term (``0 + Intercept``: the uncentred intercept as a
+    population-level effect) is no data column; a column of that name would make the formula
+    mean two things."""
+    if "Intercept" not in needed or needed["Intercept"] != f.fixed:
+        return
+    if "Intercept" in data.columns:
+        raise FormulaError(
+            "The data has a column named 'Intercept', and in a formula 'Intercept' is brms's "
+            "intercept term (as in '0 + Intercept'); rename the column.",
+            f.text,
+        )
+    del needed["Intercept"]
+
+
+def _fixed_design(f: BrmsFormula, frame: pd.DataFrame, rows: np.ndarray) -> FixedDesign:
+    X, names, has_int, terms = _evaluate(f.fixed, frame, f.text, "population-level term", rows)
+    keep = [i for i, n in enumerate(names) if n != "Intercept"] if has_int else range(len(names))
+    keep = list(keep)
+    Xk = X[:, keep]
+    means = Xk.mean(axis=0) if has_int else np.zeros(len(keep))
+    return FixedDesign(Xk, tuple(names[i] for i in keep), has_int, means, terms)
+
+
+def _group_blocks(
+    f: BrmsFormula, df: pd.DataFrame, frame: pd.DataFrame, rows: np.ndarray
+) -> tuple[GroupBlock, ...]:
     blocks: list[GroupBlock] = []
     seen: dict[str, dict[str, str]] = {}
     for i, t in enumerate(f.group_terms, start=1):
-        Z, znames, _, zterms = _evaluate(t.expr, df, f.text, "group-level term")
+        Z, znames, _, zterms = _evaluate(t.expr, frame, f.text, "group-level term", rows)
         if Z.shape[1] == 0:
             raise FormulaError(f"Group-level term {t.text} has no effects.", f.text)
         owner = seen.setdefault(t.group, {})
@@ -319,21 +455,19 @@ def make_design(
             owner[c] = t.text
         index, levels = _level_labels(df, t.group_vars)
         blocks.append(GroupBlock(i, t.group, znames, t.correlated, Z, index, levels, t, zterms))
-    additions = _additions(f, df)
-    # the family sees the column itself, so that ordered categories keep their order
-    raw_y = df[f.response] if f.response in df.columns else y
-    response = fam.prepare_response(f.response, raw_y, additions)
-    return Design(
-        f,
-        df,
-        y,
-        fixed,
-        tuple(blocks),
-        additions,
-        n_dropped,
-        response=response,
-        offset=_offset(f, df),
-    )
+    return tuple(blocks)
+
+
+def _check_finite_response(name: str, y, rows: np.ndarray) -> None:
+    arr = np.asarray(y)
+    if arr.dtype.kind not in "fc":
+        return
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise DataError(
+            f"The response '{name}' is {r_num(arr[np.argmax(bad)])} in {int(bad.sum())} of "
+            f"{len(arr)} rows ({first_rows(bad, rows)}); every value must be a finite number."
+        )
 
 
 def _response(f: BrmsFormula, df: pd.DataFrame) -> np.ndarray:
@@ -351,26 +485,55 @@ def _response(f: BrmsFormula, df: pd.DataFrame) -> np.ndarray:
     return np.asarray(dm.response.design_matrix, dtype=float).ravel()
 
 
-def _additions(f: BrmsFormula, df: pd.DataFrame) -> dict[str, np.ndarray]:
+def _additions(f: BrmsFormula, df: pd.DataFrame, rows: np.ndarray) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for a in f.additions:
         if not a.args:
             raise FormulaError(f"Addition term {a.name}() needs an argument.", f.text)
-        out[a.name] = _column(a.args[0], df, f"{a.name}({a.args[0]})", f.text)
+        where = f"{a.name}({a.args[0]})"
+        out[a.name] = _column(a.args[0], df, where, f.text, rows)
+        if a.name == "weights":
+            _check_weights(out[a.name], where, rows)
     return out
 
 
-def _column(expr: str, df: pd.DataFrame, where: str, formula: str) -> np.ndarray:
-    """An expression of columns (or a number) as one float per row."""
-    value = eval_expression(expr, df, where, formula)
-    return np.broadcast_to(np.asarray(value, dtype=float), (len(df),)).copy()
+def _check_weights(w: np.ndarray, where: str, rows: np.ndarray) -> None:
+    """brms's weights multiply each row's log-likelihood: non-negative, not all zero."""
+    neg = w < 0
+    if neg.any():
+        raise DataError(
+            f"The {where} term has {int(neg.sum())} negative weight(s) "
+            f"({first_rows(neg, rows)}, e.g. {r_num(w[np.argmax(neg)])}); weights must be >= 0."
+        )
+    if not (w > 0).any():
+        raise DataError(
+            f"Every weight in {where} is 0, so no row informs the model; weights must include "
+            "positive values."
+        )
 
 
-def _offset(f: BrmsFormula, df: pd.DataFrame) -> np.ndarray | None:
+def _column(
+    expr: str, df: pd.DataFrame, where: str, formula: str, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """An expression of columns (or a number) as one finite float per row."""
+    with np.errstate(all="ignore"):
+        value = eval_expression(expr, df, where, formula)
+    out = np.broadcast_to(np.asarray(value, dtype=float), (len(df),)).copy()
+    bad = ~np.isfinite(out)
+    if bad.any():
+        shown = first_rows(bad, rows) if rows is not None else "some rows"
+        raise DataError(
+            f"The term {where} is {r_num(out[np.argmax(bad)])} in {int(bad.sum())} of {len(out)} "
+            f"rows ({shown}); every value must be a finite number."
+        )
+    return out
+
+
+def _offset(f: BrmsFormula, df: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray | None:
     """The sum of the formula's ``offset(...)`` terms, or None without any."""
     if not f.offsets:
         return None
-    return sum(_column(o, df, f"offset({o})", f.text) for o in f.offsets)
+    return sum(_column(o, df, f"offset({o})", f.text, rows) for o in f.offsets)
 
 
 _ALLOWED_NODES = (
@@ -457,16 +620,20 @@ def new_data_design(
     needed = _needed_columns(
         f, [b.term for b in blocks], response=False, additions=("trials", "se")
     )
-    _check_columns(needed, newdata)
+    _claim_intercept(needed, newdata, f)
+    check_column_names(newdata, needed)
+    check_column_types(newdata, needed)
     df = newdata.reset_index(drop=True)
     missing = [c for c in needed if df[c].isna().any()]
     if missing:
         raise ValueError(f"newdata has missing values in {', '.join(missing)}.")
     n = len(df)
+    rows = np.arange(1, n + 1)
+    frame = df.assign(**{INTERCEPT_COLUMN: 1.0})
     fx = design.fixed
     if fx.terms is not None:
         try:
-            X, names, has_int = _ordered(fx.terms.evaluate_new_data(df))
+            X, names, has_int = _ordered(fx.terms.evaluate_new_data(frame))
         except ValueError as err:
             raise ValueError(f"newdata does not fit the population-level terms: {err}") from None
         keep = (
@@ -479,7 +646,7 @@ def new_data_design(
     new_blocks, new_levels = [], {}
     for blk in blocks:
         if blk.terms is not None:
-            Z, _, _ = _ordered(blk.terms.evaluate_new_data(df))
+            Z, _, _ = _ordered(blk.terms.evaluate_new_data(frame))
         else:
             Z = np.ones((n, 1))
         raw_index, labels = _level_labels(df, blk.term.group_vars)
@@ -497,7 +664,7 @@ def new_data_design(
         new_blocks.append(replace(blk, Z=Z, index=index, levels=extended))
         new_levels[blk.id] = unseen
     additions = {
-        a.name: _column(a.args[0], df, f"{a.name}({a.args[0]})", f.text)
+        a.name: _column(a.args[0], df, f"{a.name}({a.args[0]})", f.text, rows)
         for a in f.additions
         if a.name in ("trials", "se")
     }
@@ -520,7 +687,8 @@ def new_data_design(
             additions,
             0,
             response=response,
-            offset=_offset(f, df),
+            offset=_offset(f, df, rows),
+            rows=rows,
         ),
         new_levels,
     )

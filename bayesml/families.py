@@ -8,6 +8,8 @@ branching on family names.
 
 from __future__ import annotations
 
+import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -17,6 +19,8 @@ import pymc as pm
 import pytensor.tensor as pt
 from scipy import special
 
+from .columns import r_levels
+
 __all__ = [
     "FAMILIES",
     "LINKS",
@@ -24,6 +28,7 @@ __all__ = [
     "Family",
     "Likelihood",
     "Link",
+    "ResponseCodingWarning",
     "ResponseError",
     "family",
     "get_family",
@@ -32,6 +37,10 @@ __all__ = [
 
 class ResponseError(ValueError):
     """A response (or ``trials``/``se`` column) that the family cannot model."""
+
+
+class ResponseCodingWarning(UserWarning):
+    """A choice in coding the response that the user did not state (which text is a success)."""
 
 
 # -- links -------------------------------------------------------------------------------
@@ -111,9 +120,11 @@ def _is_numeric(y) -> bool:
     return arr.dtype != object and np.issubdtype(arr.dtype, np.number) and arr.dtype != bool
 
 
-def _first_bad(mask: np.ndarray, y: np.ndarray) -> str:
+def _first_bad(mask: np.ndarray, y: np.ndarray, rows: np.ndarray | None = None) -> str:
+    """``"-3 in row 12"``: the first offending value and its row in the data (from 1)."""
     i = int(np.flatnonzero(mask)[0])
-    return f"{_show(y[i])} in row {i + 1}"
+    row = i + 1 if rows is None else int(rows[i])
+    return f"{_show(y[i])} in row {row}"
 
 
 def _show(v) -> str:
@@ -131,53 +142,60 @@ def _need_numeric(fam: str, col: str, y, what: str) -> np.ndarray:
     return np.asarray(y, dtype=float)
 
 
-def _reject(bad: np.ndarray, y: np.ndarray, need: str, col: str, what: str) -> None:
+def _reject(bad: np.ndarray, y: np.ndarray, need: str, col: str, what: str, rows) -> None:
     """Raise when any value breaks the family's rule, with the count and a first example."""
     if bad.any():
         raise ResponseError(
-            f"{need}, but '{col}' has {int(bad.sum())} value(s) {what} (e.g. {_first_bad(bad, y)})."
+            f"{need}, but '{col}' has {int(bad.sum())} value(s) {what} "
+            f"(e.g. {_first_bad(bad, y, rows)})."
         )
 
 
-def _real(fam, col, y, adds) -> ResponseData:
+def _real(fam, col, y, adds, rows=None) -> ResponseData:
     return ResponseData(_need_numeric(fam, col, y, "real numbers"))
 
 
-def _positive(fam, col, y, adds) -> ResponseData:
+def _positive(fam, col, y, adds, rows=None) -> ResponseData:
     y = _need_numeric(fam, col, y, "positive real numbers")
-    _reject(y <= 0, y, f"Family '{fam}' needs a response > 0", col, "<= 0")
+    _reject(y <= 0, y, f"Family '{fam}' needs a response > 0", col, "<= 0", rows)
     return ResponseData(y)
 
 
-def _unit_open(fam, col, y, adds) -> ResponseData:
+def _unit_open(fam, col, y, adds, rows=None) -> ResponseData:
     y = _need_numeric(fam, col, y, "proportions")
     need = f"Family '{fam}' needs a response strictly between 0 and 1"
-    _reject((y <= 0) | (y >= 1), y, need, col, "outside (0, 1)")
+    _reject((y <= 0) | (y >= 1), y, need, col, "outside (0, 1)", rows)
     return ResponseData(y)
 
 
-def _counts(fam, col, y, adds) -> ResponseData:
+def _counts(fam, col, y, adds, rows=None) -> ResponseData:
     y = _need_numeric(fam, col, y, "non-negative integer counts")
     need = f"Family '{fam}' needs non-negative integer counts"
-    _reject((y < 0) | (y != np.round(y)), y, need, col, "that are not")
+    _reject((y < 0) | (y != np.round(y)), y, need, col, "that are not", rows)
     return ResponseData(y.astype(np.int64))
 
 
-def _binary(fam, col, y, adds) -> ResponseData:
+def _binary(fam, col, y, adds, rows=None) -> ResponseData:
     arr = np.asarray(y)
     if arr.dtype == bool:
         return ResponseData(arr.astype(np.int64))
     s = pd.Series(y)
-    if isinstance(s.dtype, pd.CategoricalDtype) or not _is_numeric(arr):
-        levels = (
-            list(s.cat.categories)
-            if isinstance(s.dtype, pd.CategoricalDtype)
-            else sorted(s.unique(), key=str)
-        )
+    categorical = isinstance(s.dtype, pd.CategoricalDtype)
+    if categorical or not _is_numeric(arr):
+        levels = list(s.cat.categories) if categorical else r_levels(s)
         if len(levels) != 2:
             raise ResponseError(
                 f"Family '{fam}' needs a binary response: 0/1, true/false or two levels, "
                 f"but '{col}' has {len(levels)} levels ({', '.join(map(str, levels[:5]))})."
+            )
+        if not categorical:
+            # text: R's factor() sorts the values, and the second level is the success
+            warnings.warn(
+                f"Response '{col}' is text: '{levels[1]}' is coded 1 (success) and "
+                f"'{levels[0]}' 0, as R orders the levels. To choose, pass booleans or a "
+                f"pd.Categorical whose second category is the success.",
+                ResponseCodingWarning,
+                skip_file_prefixes=(os.path.dirname(__file__),),
             )
         # like R's factors: the first level is 0, the second 1
         return ResponseData((s == levels[1]).to_numpy().astype(np.int64))
@@ -186,36 +204,37 @@ def _binary(fam, col, y, adds) -> ResponseData:
     if bad.any():
         raise ResponseError(
             f"Family '{fam}' needs a response of 0s and 1s, but '{col}' has "
-            f"{int(bad.sum())} other value(s) (e.g. {_first_bad(bad, yf)})."
+            f"{int(bad.sum())} other value(s) (e.g. {_first_bad(bad, yf, rows)})."
         )
     return ResponseData(yf.astype(np.int64))
 
 
-def _binomial(fam, col, y, adds) -> ResponseData:
+def _binomial(fam, col, y, adds, rows=None) -> ResponseData:
     if "trials" not in adds:
         raise ResponseError(
             f"Family '{fam}' needs the number of trials: write '{col} | trials(n) ~ ...' "
             f"(n a column or a number), or lme4's 'cbind({col}, failures) ~ ...'."
         )
-    y = _counts(fam, col, y, adds).y
+    y = _counts(fam, col, y, adds, rows).y
     n = np.asarray(adds["trials"], dtype=float)
     bad_n = (n < 0) | (n != np.round(n))
     if bad_n.any():
         raise ResponseError(
             f"trials() for family '{fam}' must be non-negative integers, got "
-            f"{_first_bad(bad_n, n)}."
+            f"{_first_bad(bad_n, n, rows)}."
         )
     over = y > n
     if over.any():
         i = int(np.flatnonzero(over)[0])
         raise ResponseError(
             f"Family '{fam}': successes '{col}' exceed trials in {int(over.sum())} row(s) "
-            f"(e.g. row {i + 1}: {int(y[i])} successes of {int(n[i])} trials)."
+            f"(e.g. row {i + 1 if rows is None else int(rows[i])}: {int(y[i])} successes of "
+            f"{int(n[i])} trials)."
         )
     return ResponseData(y, trials=n.astype(np.int64))
 
 
-def _ordinal(fam, col, y, adds) -> ResponseData:
+def _ordinal(fam, col, y, adds, rows=None) -> ResponseData:
     s = pd.Series(y)
     if isinstance(s.dtype, pd.CategoricalDtype):
         if not s.cat.ordered:
@@ -231,7 +250,7 @@ def _ordinal(fam, col, y, adds) -> ResponseData:
         if bad.any():
             raise ResponseError(
                 f"Family '{fam}' needs ordinal categories coded 1, 2, ..., K or an ordered "
-                f"categorical, but '{col}' has {_first_bad(bad, yf)}."
+                f"categorical, but '{col}' has {_first_bad(bad, yf, rows)}."
             )
         k = int(yf.max())
         cats = tuple(str(i) for i in range(1, k + 1))
@@ -250,7 +269,7 @@ def _ordinal(fam, col, y, adds) -> ResponseData:
 
 
 # The rules a response can follow: each checks the response and codes it for the likelihood.
-RESPONSES: dict[str, Callable[[str, str, np.ndarray, dict], ResponseData]] = {
+RESPONSES: dict[str, Callable[..., ResponseData]] = {
     "real": _real,  # real numbers
     "positive": _positive,  # > 0
     "unit": _unit_open,  # in (0, 1)
@@ -446,8 +465,10 @@ class Family:
         parts = [f"mu = {self.link_name}"] + [f"{d.name} = identity" for d in self.dpars]
         return "; ".join(parts)
 
-    def prepare_response(self, column: str, y, additions: dict) -> ResponseData:
-        """Check the response against the family's rule and code it for the likelihood."""
+    def prepare_response(self, column: str, y, additions: dict, rows=None) -> ResponseData:
+        """Check the response against the family's rule and code it for the likelihood.
+
+        ``rows`` are the data's row numbers of the values (from 1), for messages."""
         for base in additions:
             if base not in self.additions:
                 allowed = ", ".join(f"{a}()" for a in self.additions)
@@ -455,13 +476,13 @@ class Family:
                     f"Addition term {base}() cannot be used with family '{self.name}' "
                     f"(it accepts: {allowed})."
                 )
-        data = RESPONSES[self.response](self.name, column, y, additions)
+        data = RESPONSES[self.response](self.name, column, y, additions, rows)
         if "se" in additions:
             se = np.asarray(additions["se"], dtype=float)
             bad = se < 0
             if bad.any():
                 raise ResponseError(
-                    f"se() must be non-negative standard errors, got {_first_bad(bad, se)}."
+                    f"se() must be non-negative standard errors, got {_first_bad(bad, se, rows)}."
                 )
             data.se = se
         return data

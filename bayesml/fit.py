@@ -27,7 +27,7 @@ from .stats import (
     stat_frame,
 )
 
-__all__ = ["Fit", "GroupVarCorr", "Summary", "brms_posterior"]
+__all__ = ["Fit", "GroupVarCorr", "Summary", "UnknownGroupError", "brms_posterior"]
 
 STATS = ("Estimate", "Est.Error", "Q2.5", "Q97.5")
 
@@ -382,8 +382,9 @@ class Fit:
 
     def _group_draws(self, group: str, with_fixed: bool) -> tuple[np.ndarray, list[str], list[str]]:
         if group not in self.design.groups:
-            raise KeyError(
-                f"No group-level term for '{group}'; groups: {', '.join(self.design.groups)}."
+            raise UnknownGroupError(
+                f"The model has no group-level term for '{group}'; its groups: "
+                f"{', '.join(self.design.groups) or 'none'}."
             )
         r = self.posterior[f"r_{group}"]
         coefs = [str(c) for c in r.coords[f"{group}__coef"].values]
@@ -569,6 +570,13 @@ class Fit:
     def warn_convergence(self) -> None:
         for msg in self.convergence_warnings():
             warnings.warn(msg, ConvergenceWarning, stacklevel=3)
+
+
+class UnknownGroupError(KeyError):
+    """A grouping factor the model does not have (the message lists the ones it has)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 @dataclass

@@ -241,6 +241,7 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
     if not text:
         raise FormulaError("The formula is empty.")
     _check_parens(text)
+    text = _QUOTED.sub(lambda m: f"`{m.group(2)}`", text)
     sides = _split_top(text, "~")
     if len(sides) != 2:
         where = (sides[2][1] - 1, sides[2][1]) if len(sides) > 2 else None
@@ -288,6 +289,13 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
                 )
             group_terms.extend(_parse_group_term(term[1:-1], term, text, pos))
         else:
+            if term == ".":
+                raise FormulaError(
+                    "'.' (every other column) is not supported; name the predictors, e.g. "
+                    "'y ~ x1 + x2'.",
+                    text,
+                    (pos, pos + 1),
+                )
             if "|" in term:
                 raise FormulaError(
                     "A '|' must sit inside parentheses: write (terms | group).",
@@ -313,6 +321,8 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
 
 
 _CBIND = re.compile(r"^cbind\s*\((.*)\)$", re.S)
+# patsy's Q("a column") for names that are not identifiers: brms writes `a column`
+_QUOTED = re.compile(r"\bQ\(\s*([\"'])(.*?)\1\s*\)")
 _OFFSET = re.compile(r"^offset\s*\((.*)\)$", re.S)
 
 

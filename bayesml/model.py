@@ -26,7 +26,8 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from ._rformat import r_num
-from .design import Design, GroupBlock, clean_name, make_design
+from .columns import DataError
+from .design import Design, GroupBlock, clean_name, collinear_columns, make_design
 from .families import Family, Likelihood, get_family
 from .formula import FormulaError
 from .marginal import components, draw_group_effects, marginal_loglik
@@ -457,10 +458,50 @@ def make_model(
         priors = default_priors(design, fam)
         if prior is not None:
             priors = set_priors(priors, prior, design, fam)
+    check_identified(design, priors)
     group_effects = resolve_group_effects(group_effects, design, fam)
     return BrmsModel(
         design, fam, priors, build_model(design, fam, priors, group_effects), group_effects
     )
+
+
+def check_identified(design: Design, priors: PriorTable) -> None:
+    """Refuse population-level effects that neither the data nor their priors identify.
+
+    A column that is constant (with an intercept) or an exact linear combination of others
+    leaves a direction of the coefficients that the likelihood does not see; under flat priors
+    (brms's default for class b) the posterior is improper there and the sampler wanders off.
+    With a proper prior on any of the columns involved the model is fine and is left alone.
+
+    Raises
+    ------
+    DataError
+        Naming the column, the columns it depends on, and the way out.
+    """
+    for c in collinear_columns(design.fixed):
+        involved = (c.column, *c.depends_on)
+        if any(parse_prior(priors.resolve("b", name).prior) is not None for name in involved):
+            continue
+        fix = (
+            "remove one of them, or give them proper priors, e.g. "
+            "prior('normal(0, 10)', class_='b')."
+        )
+        if not c.depends_on:
+            what = "constant in the data" if design.fixed.intercept else "zero in every row"
+            raise DataError(
+                f"The population-level effect '{c.column}' is not identified: its column is "
+                f"{what}{' (so it duplicates the intercept)' if design.fixed.intercept else ''} "
+                f"and its prior is flat. Remove it, or give it a proper prior."
+            )
+        combo = " + ".join(
+            f"{r_num(round(w, 6))}*{name}" for w, name in zip(c.weights, c.depends_on, strict=True)
+        )
+        centred = " (after centring)" if design.fixed.intercept else ""
+        raise DataError(
+            f"The population-level effects {', '.join(repr(n) for n in involved)} are not "
+            f"identified: '{c.column}' = {combo}{centred} in every row (collinear predictors) "
+            f"and their priors are flat. To fix: {fix}"
+        )
 
 
 def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str, np.ndarray]:

@@ -321,7 +321,7 @@ def plot_ranef(fit, group: str, prob: float = 0.95):
     interval per level."""
     import matplotlib.pyplot as plt
 
-    table = fit.ranef(prob=prob)[group]
+    table = fit.ranef(prob=prob, groups=[group])[group]
     coefs = list(dict.fromkeys(c for c, _ in table.columns))
     lo_name, hi_name = [c for c in table[coefs[0]].columns if c.startswith("Q")]
     fig, axes = plt.subplots(

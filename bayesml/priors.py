@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from ._rformat import format_table, r_call, r_mad, r_num, r_round
+from ._rformat import format_table, r_call, r_collate, r_mad, r_num, r_round
 from .design import Design, make_design
 from .families import ZERO_SHIFT_LINKS, Family, get_family
 
@@ -55,16 +55,26 @@ class DistInfo:
     # args -> the distribution on the real line (a PriorDist) whose absolute value has this
     # one (for positive distributions; symmetric ones centred at 0 are their own: signed_form)
     signed: Callable | None = None
+    positive: tuple[int, ...] = ()  # arguments that must be > 0 (scales, shapes, rates)
 
 
-def _dist(name, params, ctor, support=(-math.inf, math.inf), half=None, location=None, signed=None):
+def _dist(
+    name,
+    params,
+    ctor,
+    support=(-math.inf, math.inf),
+    half=None,
+    location=None,
+    signed=None,
+    positive=(),
+):
     def build(*a):
         return lambda rv, **kw: ctor(rv, *a, **kw)
 
     def dist(*a):
         return ctor.dist(*a) if hasattr(ctor, "dist") else ctor(None, *a)
 
-    return DistInfo(name, params, build, dist, support, half, location, signed)
+    return DistInfo(name, params, build, dist, support, half, location, signed, positive)
 
 
 def _student_t(rv, nu, mu, sigma, **kw):
@@ -166,16 +176,30 @@ _POS = (0.0, math.inf)
 DISTRIBUTIONS: dict[str, DistInfo] = {
     d.name: d
     for d in [
-        _dist("student_t", ("nu", "mu", "sigma"), _student_t, half=_half_student_t, location=1),
-        _dist("normal", ("mu", "sigma"), _normal, half=_half_normal, location=0),
-        _dist("cauchy", ("mu", "sigma"), _cauchy, half=_half_cauchy, location=0),
-        _dist("logistic", ("mu", "sigma"), _logistic, location=0),
-        _dist("double_exponential", ("mu", "sigma"), _laplace, location=0),
-        _dist("exponential", ("beta",), _exponential, support=_POS, signed=_signed_exponential),
-        _dist("gamma", ("alpha", "beta"), _gamma, support=_POS),
-        _dist("inv_gamma", ("alpha", "beta"), _inv_gamma, support=_POS),
-        _dist("lognormal", ("mu", "sigma"), _lognormal, support=_POS),
-        _dist("beta", ("alpha", "beta"), _beta, support=(0.0, 1.0)),
+        _dist(
+            "student_t",
+            ("nu", "mu", "sigma"),
+            _student_t,
+            half=_half_student_t,
+            location=1,
+            positive=(0, 2),
+        ),
+        _dist("normal", ("mu", "sigma"), _normal, half=_half_normal, location=0, positive=(1,)),
+        _dist("cauchy", ("mu", "sigma"), _cauchy, half=_half_cauchy, location=0, positive=(1,)),
+        _dist("logistic", ("mu", "sigma"), _logistic, location=0, positive=(1,)),
+        _dist("double_exponential", ("mu", "sigma"), _laplace, location=0, positive=(1,)),
+        _dist(
+            "exponential",
+            ("beta",),
+            _exponential,
+            support=_POS,
+            signed=_signed_exponential,
+            positive=(0,),
+        ),
+        _dist("gamma", ("alpha", "beta"), _gamma, support=_POS, positive=(0, 1)),
+        _dist("inv_gamma", ("alpha", "beta"), _inv_gamma, support=_POS, positive=(0, 1)),
+        _dist("lognormal", ("mu", "sigma"), _lognormal, support=_POS, positive=(1,)),
+        _dist("beta", ("alpha", "beta"), _beta, support=(0.0, 1.0), positive=(0, 1)),
         _dist("uniform", ("alpha", "beta"), _uniform),
     ]
 }
@@ -243,7 +267,27 @@ def parse_prior(text: str) -> PriorDist | None:
     want = len(DISTRIBUTIONS[name].params) if name in DISTRIBUTIONS else 1
     if len(args) != want:
         raise PriorError(f"Prior '{text}': {name} takes {want} argument(s), got {len(args)}.")
+    _check_arguments(text, name, args)
     return PriorDist(name, args)
+
+
+def _check_arguments(text: str, name: str, args: tuple[float, ...]) -> None:
+    """Scales, shapes and rates positive, uniform's bounds in order, everything finite."""
+    for a in args:
+        if not math.isfinite(a):
+            raise PriorError(f"Prior '{text}': every argument must be a finite number.")
+    if name in DISTRIBUTIONS:
+        info = DISTRIBUTIONS[name]
+        for i in info.positive:
+            if args[i] <= 0:
+                raise PriorError(
+                    f"Prior '{text}': {name}'s {info.params[i]} must be positive, got "
+                    f"{r_num(args[i])}."
+                )
+        if name == "uniform" and not args[0] < args[1]:
+            raise PriorError(f"Prior '{text}': uniform's lower bound must be below its upper.")
+    elif name in CORRELATION_DISTRIBUTIONS and args[0] <= 0:
+        raise PriorError(f"Prior '{text}': {name}'s eta must be positive, got {r_num(args[0])}.")
 
 
 def eval_number(text: str) -> float:
@@ -274,13 +318,8 @@ class PriorRow:
 COLUMNS = ("prior", "class", "coef", "group", "resp", "dpar", "nlpar", "lb", "ub", "source")
 
 
-def _collate(s: str) -> tuple[str, str]:
-    # R sorts with the locale's collation: case-insensitive first, lower case before upper.
-    return (s.casefold(), s.swapcase())
-
-
 def _row_key(r: PriorRow):
-    return tuple(_collate(v) for v in (r.resp, r.dpar, r.nlpar, r.class_, r.group, r.coef))
+    return tuple(r_collate(v) for v in (r.resp, r.dpar, r.nlpar, r.class_, r.group, r.coef))
 
 
 @dataclass
@@ -683,7 +722,7 @@ def set_priors(
         match = [r for r in in_class if r.coef == spec.coef and r.group == spec.group]
         if not match:
             coefs = sorted(
-                {r.coef for r in in_class if r.coef and r.group == spec.group}, key=_collate
+                {r.coef for r in in_class if r.coef and r.group == spec.group}, key=r_collate
             )
             scope = f" in group '{spec.group}'" if spec.group else ""
             raise PriorError(
