@@ -15,9 +15,17 @@ _warnings.filterwarnings(
 
 from . import datasets
 from .brm import InterruptedSamplingWarning, PostprocessingError, brm
+from .columns import DataError
 from .criteria import bayes_R2, hypothesis, loo, loo_compare, waic
 from .design import DataWarning, Design, make_design
-from .families import FAMILIES, Family, ResponseError, family, get_family
+from .families import (
+    FAMILIES,
+    Family,
+    ResponseCodingWarning,
+    ResponseError,
+    family,
+    get_family,
+)
 from .fit import Fit, Summary
 from .formula import BrmsFormula, FormulaError, GroupTerm, parse_formula
 from .model import BrmsModel, build_model, make_model, model_code
@@ -42,6 +50,7 @@ __all__ = [
     "BrmsFormula",
     "BrmsModel",
     "ConvergenceWarning",
+    "DataError",
     "DataWarning",
     "Design",
     "Family",
@@ -54,6 +63,7 @@ __all__ = [
     "PriorError",
     "PriorSpec",
     "PriorTable",
+    "ResponseCodingWarning",
     "ResponseError",
     "SamplingInterrupted",
     "Summary",

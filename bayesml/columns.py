@@ -21,6 +21,7 @@ from ._rformat import r_collate
 
 __all__ = [
     "DataError",
+    "MissingColumnError",
     "POLY",
     "PolyContrast",
     "check_column_names",
@@ -32,6 +33,13 @@ __all__ = [
     "row_text",
     "with_r_factors",
 ]
+
+
+class MissingColumnError(KeyError):
+    """A column the formula uses is not in the data (the message lists the ones there)."""
+
+    def __str__(self) -> str:  # KeyError would print the message in quotes
+        return str(self.args[0])
 
 
 class DataError(ValueError):
@@ -140,7 +148,7 @@ def check_column_names(data: pd.DataFrame, needed: dict[str, str]) -> None:
     for col, where in needed.items():
         if col not in data.columns:
             avail = ", ".join(map(str, data.columns))
-            raise KeyError(
+            raise MissingColumnError(
                 f"Column '{col}' (used in formula term '{where}') is not in the data. "
                 f"Available columns: {avail}."
             )

@@ -166,11 +166,18 @@ def _evaluate(
     """
     expr = formulae_expression(expr, data)
     try:
-        dm = design_matrices(expr, data, na_action="pass", extra_namespace=_FORMULAE_NAMESPACE)
+        with np.errstate(all="ignore"):  # log(0) and the like are reported below, by row
+            dm = design_matrices(expr, data, na_action="pass", extra_namespace=_FORMULAE_NAMESPACE)
     except FormulaError:
         raise
     except Exception as err:
-        raise FormulaError(f"Cannot evaluate {where} '{_user_text(expr)}': {err}", formula) from err
+        reason = str(err)
+        if isinstance(err, KeyError) and err.args and err.args[0] not in data.columns:
+            known = ", ".join(f"{f}()" for f in FORMULA_NAMESPACE)
+            reason = f"'{err.args[0]}' is neither a column nor a known function ({known})"
+        raise FormulaError(
+            f"Cannot evaluate {where} '{_user_text(expr)}': {reason}.", formula
+        ) from err
     common = dm.common
     if common is None:
         return np.zeros((len(data), 0)), (), False, None
@@ -386,7 +393,11 @@ def make_design(
     df = data.loc[complete, used].reset_index(drop=True)
     rows = np.flatnonzero(complete) + 1
     if len(df) == 0:
-        raise ValueError("No rows left after excluding rows with missing values.")
+        na_cols = [c for c in used if data[c].isna().any()]
+        raise ValueError(
+            "No rows left after excluding rows with missing values: every row misses a value "
+            f"in {', '.join(map(str, na_cols))}."
+        )
     frame = formulae_frame(df, used)
 
     y = _response(f, df)

@@ -14,8 +14,6 @@ Common keywords, as in brms: ``newdata``, ``re_formula`` (None: all varying effe
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import math
 import warnings
 from dataclasses import replace
@@ -28,6 +26,7 @@ import xarray as xr
 from .design import Design, GroupBlock, _evaluate, new_data_design
 from .formula import parse_formula
 from .model import build_model
+from .sampling import quiet_pymc
 from .stats import stack_draws, stat_frame
 
 __all__ = [
@@ -40,18 +39,6 @@ __all__ = [
 ]
 
 NEW_LEVEL_METHODS = ("uncertainty", "gaussian", "old_levels")
-
-
-@contextlib.contextmanager
-def _quiet_pymc():
-    """PyMC logs which variables it samples; predictions are not sampling runs."""
-    logger = logging.getLogger("pymc")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _draw_ids(total: int, ndraws: int | None, seed: int | None, draw_ids=None) -> np.ndarray:
@@ -221,7 +208,7 @@ def _predictive(
     rng = np.random.default_rng(seed)
     trace = _trace(fit, pdesign, new_levels, ids, sample_new_levels, rng, model)
     name = var if var != "response" else [v.name for v in model.observed_RVs][0]
-    with warnings.catch_warnings(), _quiet_pymc():
+    with warnings.catch_warnings(), quiet_pymc():
         warnings.simplefilter("ignore")
         out = pm.sample_posterior_predictive(
             trace, model=model, var_names=[name], random_seed=seed, progressbar=False

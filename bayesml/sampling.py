@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import logging
 import os
 import time
 import warnings
@@ -20,6 +22,10 @@ __all__ = [
     "SamplerSettings",
     "SamplingInterrupted",
     "check_settings",
+    "quiet_pymc",
+    "compile_nutpie",
+    "nutpie_settings",
+    "run_nutpie",
     "convergence_messages",
     "sample",
     "sample_prior_only",
@@ -33,6 +39,18 @@ DEFAULT_NUTS_SAMPLER = "nutpie" if importlib.util.find_spec("nutpie") else "pymc
 # 1324) but costs too much beyond a few hundred parameters (classroom_uncorr: 15 s -> 300 s),
 # where nutpie's default gradient-based diagonal adaptation is kept.
 LOW_RANK_MAX_PARAMETERS = 250
+
+
+@contextlib.contextmanager
+def quiet_pymc():
+    """PyMC logs which variables it samples; bayesml's own draws are no sampling runs."""
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def nutpie_adaptation(model: pm.Model) -> dict:
@@ -195,11 +213,17 @@ def sample(
 _NUTPIE_TOP_LEVEL = ("target_accept", "maxdepth", "max_treedepth")
 
 
-def _sample_nutpie(model, chains, draws, tune, seed, cores, progressbar, kwargs):
-    """nutpie on the model's Numba compilation; Ctrl-C keeps the draws made so far."""
+def compile_nutpie(model: pm.Model):
+    """The model compiled for nutpie (Numba). Its data (``pm.Data``) can be swapped with the
+    compiled model's ``with_data`` without compiling again."""
     import nutpie
-    from pymc.backends.arviz import patch_nutpie_idata
 
+    return nutpie.compile_pymc_model(model, backend="numba")
+
+
+def nutpie_settings(model: pm.Model, kwargs: dict) -> dict:
+    """nutpie's sampler settings from ``sample``'s keywords: ``nuts={...}`` (else the
+    adaptation chosen by model size) plus ``target_accept``/``maxdepth`` given directly."""
     kwargs = dict(kwargs)
     settings = dict(kwargs.pop("nuts", None) or nutpie_adaptation(model))
     for key in _NUTPIE_TOP_LEVEL:
@@ -212,7 +236,16 @@ def _sample_nutpie(model, chains, draws, tune, seed, cores, progressbar, kwargs)
             f"Unknown sampler argument(s) for nutpie: {', '.join(sorted(kwargs))}; pass "
             "nutpie's settings as nuts={...}, or choose nuts_sampler='pymc'."
         )
-    compiled = nutpie.compile_pymc_model(model, backend="numba")
+    return settings
+
+
+def run_nutpie(
+    compiled, model: pm.Model, chains, draws, tune, seed, cores, progressbar, settings: dict
+):
+    """nutpie on a compiled model; Ctrl-C keeps the draws made so far."""
+    import nutpie
+    from pymc.backends.arviz import patch_nutpie_idata
+
     start = time.perf_counter()
     sampler = nutpie.sample(
         compiled,
@@ -220,7 +253,7 @@ def _sample_nutpie(model, chains, draws, tune, seed, cores, progressbar, kwargs)
         tune=max(tune, 1),  # nuts-rs needs at least one tuning step
         chains=chains,
         cores=cores,
-        seed=0 if seed is None else seed,
+        seed=_nutpie_seed(seed, chains),
         save_warmup=False,
         progress_bar=progressbar,
         blocking=False,
@@ -239,6 +272,20 @@ def _sample_nutpie(model, chains, draws, tune, seed, cores, progressbar, kwargs)
         idata.attrs["interrupted"] = 1
     patch_nutpie_idata(idata, model, sampling_time=time.perf_counter() - start)
     return idata
+
+
+def _nutpie_seed(seed: int | None, chains: int) -> int:
+    """nutpie's seed for ``seed``, derived as ``pymc.sample`` derives it (the first of the
+    per-chain seeds spawned from a generator seeded with ``seed``), so that a seed gives the
+    same draws through either route."""
+    rngs = np.random.default_rng(seed).spawn(chains)
+    return int(rngs[0].integers(2**30))
+
+
+def _sample_nutpie(model, chains, draws, tune, seed, cores, progressbar, kwargs):
+    settings = nutpie_settings(model, kwargs)
+    compiled = compile_nutpie(model)
+    return run_nutpie(compiled, model, chains, draws, tune, seed, cores, progressbar, settings)
 
 
 def _complete_draws(idata, draws: int):
@@ -318,7 +365,7 @@ def sample_prior_only(
     if bm.family.ordinal:
         # the ordered thresholds are drawn exactly by ordered_threshold_draws
         params = [p for p in params if p not in ("Intercept", "b_Intercept")]
-    with model, warnings.catch_warnings():
+    with model, warnings.catch_warnings(), quiet_pymc():
         warnings.simplefilter("ignore", UserWarning)
         idata = pm.sample_prior_predictive(draws=n, var_names=params, random_seed=seed)
     prior = _as_chains(idata["prior"].to_dataset(), chains)
@@ -338,7 +385,7 @@ def sample_prior_only(
     derived = ["b_Intercept"] if bm.family.ordinal else []
     tree = xr.DataTree.from_dict({"posterior": prior})
     if obs or derived:
-        with model, warnings.catch_warnings():
+        with model, warnings.catch_warnings(), quiet_pymc():
             warnings.simplefilter("ignore", UserWarning)
             pp = pm.sample_posterior_predictive(
                 tree, var_names=obs + derived, random_seed=seed, progressbar=False

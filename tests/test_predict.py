@@ -163,18 +163,6 @@ def test_save_load_predict_identical(seed_fit, tmp_path, sleep):
     assert back.prior_summary().lines() == fit.prior_summary().lines()
 
 
-def test_brm_file_reuses_a_matching_fit(tmp_path, sleep):
-    path = tmp_path / "m.zarr"
-    kw = dict(chains=2, iter=300, seed=4, progressbar=False, file=str(path))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        first = bm.brm("Reaction ~ Days + (1 | Subject)", sleep, **kw)
-        again = bm.brm("Reaction ~ Days + (1 | Subject)", sleep, **kw)
-        other = bm.brm("Reaction ~ Days + (1 | Subject)", sleep, **{**kw, "seed": 5})
-    np.testing.assert_array_equal(again.draws("b_Days"), first.draws("b_Days"))
-    assert not np.array_equal(other.draws("b_Days"), first.draws("b_Days"))
-
-
 # -- plots: each checks what the figure holds
 
 
