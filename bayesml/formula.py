@@ -12,7 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["AdditionTerm", "BrmsFormula", "FormulaError", "GroupTerm", "parse_formula"]
+__all__ = [
+    "AdditionTerm",
+    "BrmsFormula",
+    "FormulaError",
+    "GroupTerm",
+    "normalize_expression",
+    "parse_formula",
+]
 
 
 class FormulaError(ValueError):
@@ -77,8 +84,52 @@ class BrmsFormula:
     def __str__(self) -> str:
         return self.display or self.text
 
+    def canonical(self) -> str:
+        """The formula rewritten from its terms, one group-level term per block (``(1 | a/b)``
+        becomes ``(1 | a) + (1 | a:b)``); parsing it gives the same terms."""
+        lhs = self.response
+        if self.additions:
+            lhs += " | " + " + ".join(_addition_text(a) for a in self.additions)
+        rhs = [self.fixed, *(f"offset({o})" for o in self.offsets)]
+        rhs += [f"({t.expr} {'|' if t.correlated else '||'} {t.group})" for t in self.group_terms]
+        return f"{lhs} ~ {' + '.join(rhs)}"
+
+    def terms(self) -> tuple:
+        """What the formula means, without how it was written (for comparisons)."""
+        return (
+            self.response,
+            self.fixed,
+            tuple((t.expr, t.group, t.group_vars, t.correlated) for t in self.group_terms),
+            self.additions,
+            self.offsets,
+        )
+
 
 _OPEN, _CLOSE = "([", ")]"
+_SPACED = "+-*/"  # binary operators written with a space on each side
+
+
+def normalize_expression(expr: str) -> str:
+    """One spelling per expression: ``0+x`` and ``0 +  x`` both become ``0 + x``; ``a : b``
+    becomes ``a:b``; names in backticks keep their spaces."""
+    out: list[str] = []
+    quoted = False
+    for ch in expr:
+        if ch == "`":
+            quoted = not quoted
+        if quoted or ch == "`":
+            out.append(ch)
+        elif ch.isspace():
+            continue
+        elif ch in "+-" and len(out) > 1 and out[-1] in "eE" and out[-2].isdigit():
+            out.append(ch)  # the sign of an exponent: 1e-3
+        elif ch in _SPACED and out and out[-1] not in "(,^" and not out[-1].endswith(" "):
+            out.append(f" {ch} ")
+        elif ch == ",":
+            out.append(", ")
+        else:
+            out.append(ch)
+    return "".join(out).strip()
 
 
 def _split_top(text: str, sep: str, offset: int = 0) -> list[tuple[str, int]]:
@@ -174,7 +225,7 @@ def _parse_group_term(inner: str, text: str, formula: str, pos: int) -> list[Gro
             formula,
             (pos, pos + len(text)),
         )
-    expr = expr.strip()
+    expr = normalize_expression(expr)
     if not expr:
         raise FormulaError(
             "Group-level term has no effects before '|' (write '1' for a varying intercept).",
@@ -208,9 +259,16 @@ def _parse_additions(text: str, formula: str, pos: int) -> tuple[AdditionTerm, .
             a = a.strip()
             if "=" in a and not a.startswith("="):
                 k, v = a.split("=", 1)
-                kwargs.append((k.strip(), v.strip()))
+                kwargs.append((k.strip(), normalize_expression(v)))
             elif a:
-                args.append(a)
+                args.append(normalize_expression(a))
+        if not args or any(not v for _, v in kwargs):
+            raise FormulaError(
+                f"Addition term {m.group(1)}() needs a column or number as its first argument "
+                "(and a value after each '=').",
+                formula,
+                (off, off + len(piece)),
+            )
         adds.append(AdditionTerm(m.group(1), tuple(args), tuple(kwargs)))
     return tuple(adds)
 
@@ -280,7 +338,7 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
                 raise FormulaError(
                     "An offset is written '+ offset(x)'.", text, (pos, pos + len(term))
                 )
-            offsets.append(off.group(1).strip())
+            offsets.append(normalize_expression(off.group(1)))
             continue
         if term.startswith("(") and term.endswith(")") and len(_split_top(term[1:-1], "|")) > 1:
             if sign == "-":
@@ -302,6 +360,7 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
                     text,
                     (pos, pos + len(term)),
                 )
+            term = normalize_expression(term)
             fixed_parts.append(term if sign == "+" and not fixed_parts else f"{sign} {term}")
     fixed = " ".join(fixed_parts).strip()
     if fixed.startswith("+ "):

@@ -45,7 +45,7 @@ def _fit_at_brms_draws(fit, draws: list[dict]) -> Fit:
         if name.startswith("."):
             continue
         x = np.array([d[name] for d in draws], dtype=float)
-        m = re.fullmatch(r"r_(.+)\[(.+),(.+)\]", name)
+        m = re.fullmatch(r"r_([^[]+)\[(.+),([^,]+)\]", name)
         if m:
             effects.setdefault(m.group(1), {})[(m.group(2), m.group(3))] = x
         else:
@@ -53,8 +53,8 @@ def _fit_at_brms_draws(fit, draws: list[dict]) -> Fit:
     post = {k: (("chain", "draw"), v[None]) for k, v in values.items()}
     fx = fit.design.fixed
     if fx.intercept:  # the centred intercept the model samples
-        b = np.stack([values[f"b_{c}"] for c in fx.coefs], 1) if fx.coefs else 0.0
-        post["Intercept"] = (("chain", "draw"), (values["b_Intercept"] + b @ fx.means)[None])
+        shift = sum((values[f"b_{c}"] * m for c, m in zip(fx.coefs, fx.means, strict=True)), 0.0)
+        post["Intercept"] = (("chain", "draw"), (values["b_Intercept"] + shift)[None])
     for g, cells in effects.items():
         r = fit.posterior[f"r_{g}"]
         levels = [str(v) for v in r.coords[g].values]
@@ -63,7 +63,9 @@ def _fit_at_brms_draws(fit, draws: list[dict]) -> Fit:
             [np.stack([cells[(_brms_level(lv), c)] for c in coefs], -1) for lv in levels], 1
         )
         post[f"r_{g}"] = xr.DataArray(
-            arr[None], dims=("chain", "draw", g, f"{g}__coef"), coords={g: levels}
+            arr[None],
+            dims=("chain", "draw", g, f"{g}__coef"),
+            coords={g: levels, f"{g}__coef": coefs},
         )
     tree = xr.DataTree.from_dict({"posterior": xr.Dataset(post)})
     n = len(draws)
@@ -107,7 +109,9 @@ def test_waic_and_loo_match_brms_within_monte_carlo_error(model, seed_fit):
         loo = fit.loo()
     slack = abs(ref["loo"]["p_loo"] - ref["waic"]["p_waic"])
     assert abs(loo.elpd - ref["loo"]["elpd_loo"]) <= 4 * err + 0.25 * slack
-    assert loo.se == pytest.approx(ref["loo"]["se_elpd_loo"], rel=0.05)
+    assert waic["se_elpd_waic"] == pytest.approx(ref["waic"]["se_elpd_waic"], rel=0.05)
+    if ref["loo"]["n_pareto_k_gt_0.7"] <= 5:  # else PSIS's pointwise values are unstable
+        assert loo.se == pytest.approx(ref["loo"]["se_elpd_loo"], rel=0.05)
 
 
 def _mcse(da: xr.DataArray, **kw) -> float:

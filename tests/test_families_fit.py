@@ -209,3 +209,88 @@ def test_coef_of_an_ordinal_model_shifts_each_threshold(recovery_fits):
         "Intercept[3]",
         "x",
     ]
+
+
+# -- predictions of every family: the response distribution behind posterior_predict
+
+
+def test_lognormal_epred_is_the_lognormal_mean(recovery_fits):
+    fit = recovery_fits["lognormal"]
+    mu = fit.posterior_linpred(ndraws=500, seed=3)
+    sigma = fit.draws("sigma")[np.sort(np.random.default_rng(3).choice(2000, 500, False))]
+    np.testing.assert_allclose(
+        fit.posterior_epred(ndraws=500, seed=3), np.exp(mu + sigma[:, None] ** 2 / 2), rtol=1e-10
+    )
+
+
+def _variance(name: str, fit, mean: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Var(y | parameters) of each family, per draw and row, from the stored draws."""
+
+    def par(p):
+        return fit.draws(p)[ids][:, None]
+
+    if name == "poisson":
+        return mean
+    if name == "negbinomial":
+        return mean + mean**2 / par("shape")
+    if name == "bernoulli":
+        return mean * (1 - mean)
+    if name == "binomial":
+        n = fit.data["n"].to_numpy()[None, :]
+        return mean * (1 - mean / n)
+    if name == "gamma":
+        return mean**2 / par("shape")
+    if name == "beta":
+        return mean * (1 - mean) / (1 + par("phi"))
+    if name == "lognormal":
+        s2 = par("sigma") ** 2
+        return (np.exp(s2) - 1) * mean**2
+    raise KeyError(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["poisson", "negbinomial", "bernoulli", "binomial", "gamma", "beta", "lognormal"]
+)
+def test_posterior_predict_draws_from_the_family(name, recovery_fits):
+    """New responses have the family's mean (epred) and variance given each draw's
+    parameters: a shape/rate or phi/variance mix-up moves the variance by far more than the
+    Monte Carlo error (about 1% here: 1000 draws x 300 rows)."""
+    fit = recovery_fits[name]
+    ids = np.sort(np.random.default_rng(4).choice(fit.settings.total_draws, 1000, False))
+    yrep = fit.posterior_predict(draw_ids=ids, seed=5).astype(float)
+    mean = fit.posterior_epred(draw_ids=ids)
+    var = _variance(name, fit, mean, ids)
+    resid = yrep - mean
+    se = np.sqrt(var.mean() / resid.size)
+    assert abs(resid.mean()) <= 4 * se
+    assert (resid**2).mean() == pytest.approx(var.mean(), rel=0.05)
+    if name in ("poisson", "negbinomial", "bernoulli", "binomial"):
+        assert np.all(yrep == np.round(yrep)) and yrep.min() >= 0
+    if name in ("gamma", "lognormal"):
+        assert yrep.min() > 0
+    if name == "beta":
+        assert 0 < yrep.min() and yrep.max() < 1
+
+
+def test_posterior_predict_of_student_has_its_scale(recovery_fits):
+    fit = recovery_fits["student"]
+    ids = np.arange(0, 2000, 2)
+    yrep = fit.posterior_predict(draw_ids=ids, seed=6)
+    z = (yrep - fit.posterior_epred(draw_ids=ids)) / fit.draws("sigma")[ids][:, None]
+    nu = fit.draws("nu")[ids][:, None]
+    # P(|t_nu| < 1) per draw, averaged: the share of standardised residuals inside (-1, 1)
+    expected = (stats.t.cdf(1, nu) - stats.t.cdf(-1, nu)).mean()
+    inside = (np.abs(z) < 1).mean()
+    assert inside == pytest.approx(expected, abs=4 * np.sqrt(expected * (1 - expected) / z.size))
+
+
+def test_posterior_predict_of_cumulative_matches_its_category_probabilities(recovery_fits):
+    fit = recovery_fits["cumulative"]
+    ids = np.arange(0, 2000, 2)
+    yrep = fit.posterior_predict(draw_ids=ids, seed=7)
+    probs = fit.posterior_epred(draw_ids=ids)  # draws x rows x categories
+    assert set(np.unique(yrep)) <= {1, 2, 3, 4}
+    for k in range(probs.shape[2]):
+        p = probs[:, :, k].mean()
+        freq = (yrep == k + 1).mean()
+        assert freq == pytest.approx(p, abs=4 * np.sqrt(p * (1 - p) / yrep.size))
