@@ -27,20 +27,13 @@ from .families import (
     get_family,
 )
 from .fit import Fit, Summary
-from .formula import BrmsFormula, FormulaError, GroupTerm, parse_formula
+from .formula import BrmsFormula, FormulaError, GroupTerm, bf, parse_formula
 from .model import BrmsModel, build_model, make_model, model_code
+from .model_priors import default_priors, get_prior, validate_prior
 from .persist import FitStoreError, load
 from .plots import conditional_effects, plot_fit, plot_priors, plot_ranef, pp_check
 from .predict import fitted, posterior_epred, posterior_linpred, posterior_predict, predict
-from .priors import (
-    PriorError,
-    PriorSpec,
-    PriorTable,
-    default_priors,
-    get_prior,
-    prior,
-    validate_prior,
-)
+from .priors import PriorError, PriorSpec, PriorTable, prior
 from .sampling import ConvergenceWarning, SamplingInterrupted, sample, sample_prior_only
 
 __version__ = "0.1.0"
@@ -68,6 +61,7 @@ __all__ = [
     "SamplingInterrupted",
     "Summary",
     "bayes_R2",
+    "bf",
     "brm",
     "fitted",
     "hypothesis",

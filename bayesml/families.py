@@ -70,6 +70,10 @@ LINKS: dict[str, Link] = {
     "cloglog": Link(
         "cloglog", lambda eta: 1 - pt.exp(-pt.exp(eta)), None, lambda e: -np.expm1(-np.exp(e))
     ),
+    # brms's link of student's nu: nu = 1 + exp(eta)
+    "logm1": Link(
+        "logm1", lambda eta: 1 + pt.exp(eta), lambda y: np.log(y - 1), lambda e: 1 + np.exp(e)
+    ),
 }
 
 # brms replaces zeros before log-type links when computing default priors (def_scale_prior).
@@ -83,8 +87,9 @@ ZERO_SHIFT_LINKS = frozenset({"log", "inverse", "1/mu^2"})
 class DistParam:
     """A distributional parameter other than ``mu`` (brms's 'dpar').
 
-    ``default`` names the rule for its default prior: ``"scale"`` is brms's
-    ``student_t(3, 0, S)`` with S from the response; anything else is a fixed prior string.
+    ``default`` names the rule for its default prior when it is estimated as one number:
+    ``"scale"`` is brms's ``student_t(3, 0, S)`` with S from the response; anything else is a
+    fixed prior string. With a formula of its own it is a linear predictor through ``link``.
     ``fixed`` holds the value of a parameter that is not estimated (cumulative's ``disc``);
     ``dropped_by`` names an addition term that removes the parameter (``se`` removes
     ``sigma`` unless ``se(..., sigma = TRUE)``).
@@ -96,6 +101,10 @@ class DistParam:
     ub: float | None = None
     fixed: float | None = None
     dropped_by: str | None = None
+    link: str = "log"  # its link when it has a formula of its own (brms's link_<dpar>)
+    # default prior of its Intercept when predicted (brms's def_dprior): "scale" is the
+    # data-driven student_t(3, 0, S) on the link scale of the response
+    intercept_prior: str = "student_t(3, 0, 2.5)"
 
 
 # -- responses -----------------------------------------------------------------------------
@@ -354,8 +363,12 @@ def _beta(L: Likelihood):
 
 
 def _category_probabilities(L: Likelihood):
-    # P(y <= k) = F(thres_k - eta), F the inverse link (brms's cumulative family)
-    cdf = LINKS[L.link].inverse(L.thresholds[None, :] - L.eta[:, None])
+    # P(y <= k) = F(disc · (thres_k - eta)), F the inverse link (brms's cumulative family)
+    z = L.thresholds[None, :] - L.eta[:, None]
+    if "disc" in L.dpars:
+        disc = pt.as_tensor_variable(L.dpars["disc"])
+        z = z * (disc[:, None] if disc.ndim else disc)
+    cdf = LINKS[L.link].inverse(z)
     return pt.concatenate([cdf[:, :1], cdf[:, 1:] - cdf[:, :-1], 1 - cdf[:, -1:]], axis=1)
 
 
@@ -441,15 +454,16 @@ class Family:
             )
         return replace(self, link=link)
 
-    def estimated_dpars(self, additions=()) -> tuple[DistParam, ...]:
-        """Parameters with a prior and draws, given the formula's addition terms.
+    def estimated_dpars(self, additions=(), predicted=()) -> tuple[DistParam, ...]:
+        """Parameters estimated as one number each, given the formula's addition terms.
 
         ``additions`` are the formula's ``AdditionTerm`` s: ``se(s)`` removes ``sigma``,
-        ``se(s, sigma = TRUE)`` keeps it.
+        ``se(s, sigma = TRUE)`` keeps it. Parameters named in ``predicted`` have formulas of
+        their own (linear predictors) and are left out.
         """
         out = []
         for d in self.dpars:
-            if d.fixed is not None:
+            if d.fixed is not None or d.name in predicted:
                 continue
             term = next((a for a in additions if a.name == d.dropped_by), None)
             if term is not None and dict(term.kwargs).get(d.name, "FALSE").upper() not in (
@@ -460,9 +474,26 @@ class Family:
             out.append(d)
         return tuple(out)
 
-    def links_line(self) -> str:
-        """The summary's ``Links:`` text (brms 2.18 lists every dpar)."""
-        parts = [f"mu = {self.link_name}"] + [f"{d.name} = identity" for d in self.dpars]
+    def dpar(self, name: str) -> DistParam:
+        """The distributional parameter ``name``.
+
+        Raises
+        ------
+        KeyError
+            The family has no such parameter (the message lists the ones it has).
+        """
+        for d in self.dpars:
+            if d.name == name:
+                return d
+        own = ", ".join(d.name for d in self.dpars) or "none besides mu"
+        raise KeyError(f"Family '{self.name}' has no parameter '{name}'; its parameters: {own}.")
+
+    def links_line(self, predicted=()) -> str:
+        """The summary's ``Links:`` text (brms 2.18 lists every dpar; a parameter with a
+        formula of its own shows its link)."""
+        parts = [f"mu = {self.link_name}"] + [
+            f"{d.name} = {d.link if d.name in predicted else 'identity'}" for d in self.dpars
+        ]
         return "; ".join(parts)
 
     def prepare_response(self, column: str, y, additions: dict, rows=None) -> ResponseData:
@@ -491,7 +522,7 @@ class Family:
         return f"{self.name}(link = {self.link_name})"
 
 
-_SIGMA = DistParam("sigma", "scale", lb=0.0, dropped_by="se")
+_SIGMA = DistParam("sigma", "scale", lb=0.0, dropped_by="se", intercept_prior="scale")
 _GAMMA_001 = "gamma(0.01, 0.01)"
 
 FAMILIES: dict[str, Family] = {
@@ -509,7 +540,12 @@ FAMILIES: dict[str, Family] = {
         Family(
             "student",
             ("identity", "log", "inverse"),
-            (_SIGMA, DistParam("nu", "gamma(2, 0.1)", lb=1.0)),
+            (
+                _SIGMA,
+                DistParam(
+                    "nu", "gamma(2, 0.1)", lb=1.0, link="logm1", intercept_prior="normal(2.7, 0.8)"
+                ),
+            ),
             "real",
             _student,
             additions=("weights", "se"),
@@ -535,7 +571,7 @@ FAMILIES: dict[str, Family] = {
         Family(
             "lognormal",
             ("identity", "inverse"),
-            (DistParam("sigma", "scale", lb=0.0),),
+            (DistParam("sigma", "scale", lb=0.0, intercept_prior="scale"),),
             "positive",
             _lognormal,
             scale_link="log",
@@ -560,7 +596,7 @@ FAMILIES: dict[str, Family] = {
         Family(
             "cumulative",
             ("logit", "probit", "cloglog"),
-            (DistParam("disc", fixed=1.0),),
+            (DistParam("disc", fixed=1.0, intercept_prior="normal(0, 1)"),),
             "ordinal",
             _cumulative,
             ordinal=True,

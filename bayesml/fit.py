@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -32,76 +33,57 @@ __all__ = ["Fit", "GroupVarCorr", "Summary", "UnknownGroupError", "brms_posterio
 STATS = ("Estimate", "Est.Error", "Q2.5", "Q97.5")
 
 
-def brms_posterior(raw: xr.Dataset, bm: BrmsModel) -> xr.Dataset:
-    """Rename and split PyMC's draws into brms's variables, in brms's order."""
-    d, fx = bm.design, bm.design.fixed
+def _draws_of(raw: xr.Dataset, p) -> xr.DataArray:
+    """One registry entry's draws from the model's raw output."""
+    if p.kind == "cor":
+        L = raw[p.var].values
+        i, j = p.index
+        R = np.einsum("cdi,cdi->cd", L[:, :, i, :], L[:, :, j, :])
+        return xr.DataArray(R, dims=SAMPLE_DIMS, coords=_sample_coords(raw))
+    da = raw[p.var]
+    for dim, label in p.index:
+        da = da.isel({dim: label}) if isinstance(label, int) else da.sel({dim: label})
+    return da.drop_vars([k for k in da.coords if k not in SAMPLE_DIMS])
+
+
+def _effects(raw: xr.Dataset, bm: BrmsModel) -> dict[str, xr.DataArray]:
+    """brms's ``r_<g>`` (mu's varying effects) and ``r_<g>__<dpar>`` per group, each with
+    its coefficients without the parameter prefix."""
     out: dict[str, xr.DataArray] = {}
-
-    def scalar(da: xr.DataArray) -> xr.DataArray:
-        extra = [k for k in da.coords if k not in SAMPLE_DIMS]
-        return da.drop_vars(extra)
-
-    thres = _threshold_labels(bm)
-    if thres:
-        for i, k in enumerate(thres):
-            out[f"b_Intercept[{k}]"] = scalar(raw["b_Intercept"].isel(thres=i))
-    elif fx.intercept:
-        out["b_Intercept"] = scalar(raw["b_Intercept"])
-    for i, c in enumerate(fx.coefs):
-        out[f"b_{c}"] = scalar(raw["b"].isel(b_coef=i))
-    cors: dict[str, xr.DataArray] = {}
+    d = bm.design
     for g in d.groups:
+        parts: dict[str, list[xr.DataArray]] = {}
         for blk in d.blocks_of(g):
-            sd = raw[f"sd_{blk.id}"]
-            for i, c in enumerate(blk.coefs):
-                out[f"sd_{g}__{c}"] = scalar(sd.isel({f"coef_{blk.id}": i}))
-        for blk in d.blocks_of(g):
-            if not blk.has_cor:
-                continue
-            L = raw[f"L_{blk.id}"].values
-            R = np.einsum("cdij,cdkj->cdik", L, L)
-            k = len(blk.coefs)
-            for j in range(1, k):
-                for i in range(j):
-                    name = f"cor_{g}__{blk.coefs[i]}__{blk.coefs[j]}"
-                    cors[name] = xr.DataArray(
-                        R[:, :, i, j], dims=SAMPLE_DIMS, coords=_sample_coords(raw)
-                    )
-        out.update(cors)
-        cors = {}
-    for dp in bm.family.estimated_dpars(d.formula.additions):
-        out[dp.name] = scalar(raw[dp.name])
-    if thres:
-        for i, k in enumerate(thres):
-            out[f"Intercept[{k}]"] = scalar(raw["Intercept"].isel(thres=i))
-    elif fx.intercept:
-        out["Intercept"] = scalar(raw["Intercept"])
-    for g in d.groups:
-        parts = []
-        for blk in d.blocks_of(g):
-            r = raw[f"r_{blk.id}"].rename({f"coef_{blk.id}": f"{g}__coef"})
-            parts.append(r)
-        out[f"r_{g}"] = xr.concat(parts, dim=f"{g}__coef") if len(parts) > 1 else parts[0]
+            r = raw[f"r_{blk.id}"]
+            for dpar in dict.fromkeys(blk.dpars):
+                cols = blk.columns_of(dpar)
+                part = r.isel({blk.coef_dim: cols})
+                part = part.assign_coords({blk.coef_dim: [blk.prior_coefs[j] for j in cols]})
+                parts.setdefault(dpar, []).append(part.rename({blk.coef_dim: f"{g}__coef"}))
+        for dpar, pieces in parts.items():
+            name = f"r_{g}" if dpar == "mu" else f"r_{g}__{dpar}"
+            out[name] = pieces[0] if len(pieces) == 1 else xr.concat(pieces, dim=f"{g}__coef")
+    return out
+
+
+def brms_posterior(raw: xr.Dataset, bm: BrmsModel) -> xr.Dataset:
+    """Rename and split PyMC's draws into brms's variables, in brms's order (the registry's,
+    then the varying effects)."""
+    out = {p.name: _draws_of(raw, p) for p in bm.registry}
+    out.update(_effects(raw, bm))
     return xr.Dataset(out)
 
 
-def _threshold_labels(bm: BrmsModel) -> tuple[str, ...]:
-    """Threshold numbers of an ordinal model ("1", "2", ...); empty otherwise."""
-    if not bm.family.ordinal or bm.design.response is None:
-        return ()
-    return tuple(str(k) for k in range(1, bm.design.response.n_thresholds + 1))
+def population_parameters(bm: BrmsModel) -> list:
+    """The registry entries of the population-level effects, in brms's order
+    (``Intercept[1]`` for ordinal thresholds, ``sigma_x``, ``mom``)."""
+    return bm.registry.section("population")
 
 
 def fixed_names(bm: BrmsModel) -> list[str]:
     """Population-level coefficient names as brms prints them (``Intercept[1]`` for ordinal
-    thresholds)."""
-    fx = bm.design.fixed
-    thres = _threshold_labels(bm)
-    if thres:
-        icpt = [f"Intercept[{k}]" for k in thres]
-    else:
-        icpt = ["Intercept"] if fx.intercept else []
-    return icpt + list(fx.coefs)
+    thresholds, ``sigma_Intercept`` for another parameter's)."""
+    return [p.label for p in population_parameters(bm)]
 
 
 def _sample_coords(ds: xr.Dataset) -> dict:
@@ -118,6 +100,7 @@ class Summary:
     family_specific: pd.DataFrame
     prob: float = 0.95
     notes: list[str] = field(default_factory=list)
+    simplex: pd.DataFrame | None = None
 
     def _block(self, df: pd.DataFrame) -> list[str]:
         cols = list(df.columns)
@@ -142,6 +125,10 @@ class Summary:
         if len(self.fixed):
             out.append("Population-Level Effects: ")
             out.extend(self._block(self.fixed))
+            out.append("")
+        if self.simplex is not None and len(self.simplex):
+            out.append("Simplex Parameters: ")
+            out.extend(self._block(self.simplex))
             out.append("")
         if len(self.family_specific):
             out.append("Family Specific Parameters: ")
@@ -306,11 +293,10 @@ class Fit:
         if not 0 < prob < 1:
             raise ValueError(f"prob must lie in (0, 1), got {prob}.")
         d, st = self.design, self.settings
-        post = self.posterior
         header = [
             f" Family: {self.family.name} ",
-            f"  Links: {self.family.links_line()} ",
-            f"Formula: {self.formula} ",
+            f"  Links: {self.family.links_line(d.dpars)} ",
+            *_formula_lines(self.formula),
             f"   Data: {self.data_name} (Number of observations: {d.nobs}) ",
             f"  Draws: {st.chains} chains, each with iter = {st.iter}; warmup = {st.warmup}; "
             f"thin = {st.thin};",
@@ -321,25 +307,18 @@ class Fit:
                 f"         (interrupted: {st.completed} of {st.iter - st.warmup} post-warmup "
                 "iterations per chain)"
             )
+        registry = self.model.registry
         groups = {}
         for g in d.groups:
-            names, labels = [], []
-            for blk in d.blocks_of(g):
-                for c in blk.coefs:
-                    names.append(f"sd_{g}__{c}")
-                    labels.append(f"sd({c})")
-            for blk in d.blocks_of(g):
-                k = len(blk.coefs)
-                if blk.has_cor:
-                    for j in range(1, k):
-                        for i in range(j):
-                            names.append(f"cor_{g}__{blk.coefs[i]}__{blk.coefs[j]}")
-                            labels.append(f"cor({blk.coefs[i]},{blk.coefs[j]})")
-            groups[g] = (d.blocks_of(g)[0].n_levels, self._rows(names, labels, prob, robust))
-        fnames = [f"b_{c}" for c in fixed_names(self.model)]
-        fixed = self._rows(fnames, [n[2:] for n in fnames], prob, robust)
-        dnames = [dp.name for dp in self.family.dpars if dp.name in post]
-        spec = self._rows(dnames, dnames, prob, robust)
+            rows = [p for p in registry.section("group") if p.group == g]
+            table = self._rows([p.name for p in rows], [p.label for p in rows], prob, robust)
+            groups[g] = (d.blocks_of(g)[0].n_levels, table)
+        sections = {}
+        for key in ("population", "simplex", "family"):
+            rows = registry.section(key)
+            sections[key] = self._rows(
+                [p.name for p in rows], [p.label for p in rows], prob, robust
+            )
         notes = []
         ss = (
             self.idata["sample_stats"].to_dataset()
@@ -364,7 +343,15 @@ class Fit:
                 "Be careful when analysing the results! We recommend running more iterations "
                 "and/or setting stronger priors."
             )
-        return Summary(header, groups, fixed, spec, prob, notes)
+        return Summary(
+            header,
+            groups,
+            sections["population"],
+            sections["family"],
+            prob,
+            notes,
+            sections["simplex"],
+        )
 
     def __str__(self) -> str:
         return str(self.summary())
@@ -374,8 +361,9 @@ class Fit:
 
     def fixef(self, summary: bool = True, prob: float = 0.95, robust: bool = False):
         """Population-level effects (brms's ``fixef``): rows = coefficients."""
-        names = fixed_names(self.model)
-        x = np.column_stack([self.draws(f"b_{n}") for n in names]) if names else np.zeros((0, 0))
+        params = population_parameters(self.model)
+        names = [p.label for p in params]
+        x = np.column_stack([self.draws(p.name) for p in params]) if names else np.zeros((0, 0))
         if not summary:
             return pd.DataFrame(x, columns=names)
         return stat_frame(x, names, prob, robust)
@@ -402,12 +390,12 @@ class Fit:
         return [c for c in coefs if c not in expanded] + missing
 
     def _coef_draws(self, r: np.ndarray, coefs: list[str]) -> np.ndarray:
-        fixed = fixed_names(self.model)
+        fixed = {p.label: p.name for p in population_parameters(self.model)}
         names = self._coef_names(coefs)
         out = np.zeros((*r.shape[:2], len(names)))
         for j, c in enumerate(names):
             if c in fixed:
-                out[:, :, j] += self.draws(f"b_{c}")[:, None]
+                out[:, :, j] += self.draws(fixed[c])[:, None]
             own = c if c in coefs else _base_name(c)
             if own in coefs:
                 # thresholds enter as Intercept[k] - eta (cumulative), so a level's thresholds
@@ -598,6 +586,18 @@ def _set_observed_data(idata: xr.DataTree, model: BrmsModel) -> None:
     if model.family.ordinal:
         y = y + 1  # categories 1..K, as posterior_predict returns them
     idata["observed_data"] = xr.Dataset({model.response_name: (("obs",), y)})
+
+
+def _deparse(text: str) -> str:
+    """A formula as R prints it: ``(1 |p| g)`` → ``(1 | p | g)``."""
+    return re.sub(r"\s*(\|\|?)\s*", r" \1 ", text)
+
+
+def _formula_lines(formula) -> list[str]:
+    """brms's Formula lines: mu's formula, then one line per other parameter's formula."""
+    out = [f"Formula: {_deparse(formula.display or formula.text)} "]
+    out += [f"         {_deparse(p.text)}" for p in formula.dpars]
+    return out
 
 
 def _base_name(name: str) -> str:

@@ -1,22 +1,26 @@
 """Stage 1 — brms/lme4 formula syntax into typed terms.
 
 formulae parses the population-level part; this module owns what formulae cannot: group-level
-terms with ``||``, nested ``(1 | a/b)`` grouping, and the brms addition terms on the left-hand
-side (``y | trials(n)``, ``y | weights(w)``, ``y | se(s)``), lme4's binomial response
-``cbind(successes, failures)`` (translated to brms's ``successes | trials(successes + failures)``)
-and ``offset(x)`` terms.
+terms with ``||``, nested ``(1 | a/b)`` grouping and brms's ``(1 |ID| g)`` correlation IDs, the
+brms addition terms on the left-hand side (``y | trials(n)``, ``y | weights(w)``,
+``y | se(s)``), lme4's binomial response ``cbind(successes, failures)`` (translated to brms's
+``successes | trials(successes + failures)``), ``offset(x)`` and monotonic ``mo(x)`` terms,
+and brms's ``bf()``: one formula per distributional parameter (``sigma ~ x + (1 | g)``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 __all__ = [
     "AdditionTerm",
     "BrmsFormula",
     "FormulaError",
     "GroupTerm",
+    "MonotonicTerm",
+    "PredictorFormula",
+    "bf",
     "normalize_expression",
     "parse_formula",
 ]
@@ -40,12 +44,30 @@ class FormulaError(ValueError):
 
 
 @dataclass(frozen=True)
+class MonotonicTerm:
+    """A term holding brms's monotonic ``mo()`` calls: ``mo(x)``, ``mo(x):z``, ``z:mo(x)``.
+
+    ``variables`` are the columns inside ``mo()`` in the term's order, ``covariate`` the other
+    factors of an interaction in formulae syntax (``""``: none) and ``label`` the term as R
+    labels it (variables in order of first appearance in the formula), from which brms names
+    the coefficient (``mom:z``) and the simplexes (``mom:z1``).
+    """
+
+    variables: tuple[str, ...]
+    covariate: str
+    label: str
+
+
+@dataclass(frozen=True)
 class GroupTerm:
     """One group-level term ``(expr | group)`` after expanding ``a/b`` nesting.
 
     ``expr`` is the right-hand side for the varying effects in formulae syntax (intercept
     implied unless removed), ``group`` the grouping factor as brms names it (``a:b`` for an
-    interaction of factors) and ``group_vars`` the data columns it combines.
+    interaction of factors) and ``group_vars`` the data columns it combines. ``monotonic`` are
+    varying ``mo()`` effects, ``id`` brms's correlation ID (``(1 |p| g)``: effects of every
+    term with the same ID and group are correlated, across formulas) and ``dpar`` the
+    distributional parameter whose formula holds the term.
     """
 
     expr: str
@@ -53,6 +75,21 @@ class GroupTerm:
     group_vars: tuple[str, ...]
     correlated: bool
     text: str  # the term as written, for messages
+    monotonic: tuple[MonotonicTerm, ...] = ()
+    id: str = ""
+    dpar: str = "mu"
+
+
+@dataclass(frozen=True)
+class PredictorFormula:
+    """The right-hand side of one distributional parameter's formula (``mu`` is the first)."""
+
+    dpar: str
+    fixed: str
+    group_terms: tuple[GroupTerm, ...] = ()
+    offsets: tuple[str, ...] = ()
+    monotonic: tuple[MonotonicTerm, ...] = ()
+    text: str = ""  # the formula as written
 
 
 @dataclass(frozen=True)
@@ -66,7 +103,11 @@ class AdditionTerm:
 
 @dataclass(frozen=True)
 class BrmsFormula:
-    """A parsed model formula."""
+    """A parsed model formula: the response, its addition terms, the formula of ``mu`` and
+    those of other distributional parameters (``dpars``, brms's ``bf(y ~ x, sigma ~ z)``).
+
+    ``fixed``, ``group_terms``, ``offsets`` and ``monotonic`` are ``mu``'s.
+    """
 
     text: str
     response: str
@@ -75,14 +116,36 @@ class BrmsFormula:
     additions: tuple[AdditionTerm, ...] = ()
     display: str = field(default="")
     offsets: tuple[str, ...] = ()  # expressions inside offset(...) in the linear predictor
+    monotonic: tuple[MonotonicTerm, ...] = ()
+    dpars: tuple[PredictorFormula, ...] = ()
+
+    @property
+    def mu(self) -> PredictorFormula:
+        return PredictorFormula(
+            "mu", self.fixed, self.group_terms, self.offsets, self.monotonic, self.text
+        )
+
+    @property
+    def predictors(self) -> tuple[PredictorFormula, ...]:
+        """One formula per predicted parameter, ``mu`` first."""
+        return (self.mu, *self.dpars)
+
+    @property
+    def all_group_terms(self) -> tuple[GroupTerm, ...]:
+        """The group-level terms of every formula."""
+        return tuple(t for p in self.predictors for t in p.group_terms)
 
     @property
     def groups(self) -> tuple[str, ...]:
         """Grouping factors in order of first appearance."""
-        return tuple(dict.fromkeys(t.group for t in self.group_terms))
+        return tuple(dict.fromkeys(t.group for t in self.all_group_terms))
+
+    def predicted(self, dpar: str) -> bool:
+        """Whether ``dpar`` has a formula of its own."""
+        return any(p.dpar == dpar for p in self.dpars)
 
     def __str__(self) -> str:
-        return self.display or self.text
+        return self.text if self.dpars else (self.display or self.text)
 
     def canonical(self) -> str:
         """The formula rewritten from its terms, one group-level term per block (``(1 | a/b)``
@@ -90,23 +153,31 @@ class BrmsFormula:
         lhs = self.response
         if self.additions:
             lhs += " | " + " + ".join(_addition_text(a) for a in self.additions)
-        rhs = [self.fixed, *(f"offset({o})" for o in self.offsets)]
-        rhs += [f"({t.expr} {'|' if t.correlated else '||'} {t.group})" for t in self.group_terms]
-        return f"{lhs} ~ {' + '.join(rhs)}"
+        parts = [f"{lhs} ~ {_rhs_text(self.mu)}"]
+        parts += [f"{p.dpar} ~ {_rhs_text(p)}" for p in self.dpars]
+        return parts[0] if len(parts) == 1 else f"bf({', '.join(parts)})"
 
     def terms(self) -> tuple:
         """What the formula means, without how it was written (for comparisons)."""
+
+        def predictor(p: PredictorFormula) -> tuple:
+            groups = tuple(
+                (t.expr, t.group, t.group_vars, t.correlated, t.monotonic, t.id)
+                for t in p.group_terms
+            )
+            return (p.dpar, p.fixed, groups, p.offsets, p.monotonic)
+
         return (
             self.response,
-            self.fixed,
-            tuple((t.expr, t.group, t.group_vars, t.correlated) for t in self.group_terms),
             self.additions,
-            self.offsets,
+            tuple(predictor(p) for p in self.predictors),
         )
 
 
 _OPEN, _CLOSE = "([", ")]"
 _SPACED = "+-*/"  # binary operators written with a space on each side
+# a number's exponent just begun ("1e", "2.5E"), not a name ending in e ("A0E")
+_NUMBER_EXPONENT = re.compile(r"(?<![\w.])(\d+\.?\d*|\.\d+)[eE]$")
 
 
 def normalize_expression(expr: str) -> str:
@@ -121,7 +192,7 @@ def normalize_expression(expr: str) -> str:
             out.append(ch)
         elif ch.isspace():
             continue
-        elif ch in "+-" and len(out) > 1 and out[-1] in "eE" and out[-2].isdigit():
+        elif ch in "+-" and _NUMBER_EXPONENT.search("".join(out[-40:])):
             out.append(ch)  # the sign of an exponent: 1e-3
         elif ch in _SPACED and out and out[-1] not in "(,^" and not out[-1].endswith(" "):
             out.append(f" {ch} ")
@@ -211,17 +282,23 @@ def _expand_group(group: str, formula: str, pos: int) -> list[tuple[str, tuple[s
     return out
 
 
-def _parse_group_term(inner: str, text: str, formula: str, pos: int) -> list[GroupTerm]:
+def _parse_group_term(
+    inner: str, text: str, formula: str, pos: int, dpar: str, order: list[str]
+) -> list[GroupTerm]:
     bars = _split_top(inner, "|")
-    # "a || g" splits into ["a ", "", " g"]
+    # "a || g" splits into ["a ", "", " g"]; "a |p| g" into ["a ", "p", " g"]
+    gid = ""
     if len(bars) == 3 and bars[1][0] == "":
         expr, group_part, correlated = bars[0][0], bars[2], False
+    elif len(bars) == 3 and _GROUP_NAME.match(bars[1][0].strip()):
+        expr, group_part, correlated = bars[0][0], bars[2], True
+        gid = bars[1][0].strip()
     elif len(bars) == 2:
         expr, group_part, correlated = bars[0][0], bars[1], True
     else:
         raise FormulaError(
-            "Group-level term must look like (terms | group) or (terms || group); "
-            "brms's '|ID|' correlation syntax is not supported.",
+            "Group-level term must look like (terms | group), (terms || group) or "
+            "(terms |ID| group).",
             formula,
             (pos, pos + len(text)),
         )
@@ -232,11 +309,95 @@ def _parse_group_term(inner: str, text: str, formula: str, pos: int) -> list[Gro
             formula,
             (pos, pos + len(text)),
         )
+    expr, monotonic = _split_monotonic(expr, formula, pos, order, group=True)
     group_text, group_off = group_part
     return [
-        GroupTerm(expr=expr, group=name, group_vars=cols, correlated=correlated, text=text)
+        GroupTerm(
+            expr=expr,
+            group=name,
+            group_vars=cols,
+            correlated=correlated,
+            text=text,
+            monotonic=monotonic,
+            id=gid,
+            dpar=dpar,
+        )
         for name, cols in _expand_group(group_text, formula, pos + 1 + group_off)
     ]
+
+
+# -- monotonic terms -------------------------------------------------------------------------
+
+_MO_CALL = re.compile(r"^mo\((.*)\)$", re.S)
+
+
+def _split_monotonic(
+    expr: str, formula: str, pos: int, order: list[str], group: bool = False
+) -> tuple[str, tuple[MonotonicTerm, ...]]:
+    """Take the ``mo()`` terms out of a right-hand side; return (rest, monotonic terms).
+
+    ``a*mo(x)`` expands to ``a + mo(x) + a:mo(x)``, as R expands it. The rest keeps its
+    intercept (``mo(x)`` alone leaves ``1``; ``0 + mo(x)`` leaves ``0``).
+    """
+    if "mo(" not in expr:
+        return expr, ()
+    rest: list[tuple[str, str]] = []
+    mono: list[MonotonicTerm] = []
+    for sign, term, _ in _rhs_terms(expr, 0):
+        if "mo(" not in term:
+            rest.append((sign, term))
+            continue
+        if sign == "-":
+            raise FormulaError(f"A monotonic term cannot be removed: '- {term}'.", formula)
+        factors = [f.strip() for f, _ in _split_top(term.replace("*", ":"), ":")]
+        if "*" in term:
+            subsets = _r_subsets(factors)
+        else:
+            subsets = [factors]
+        for sub in subsets:
+            if any(_MO_CALL.match(f) for f in sub):
+                mono.append(_monotonic_term(sub, formula, pos, order))
+            else:
+                rest.append(("+", ":".join(sub)))
+    if not rest or all(t in ("1",) for _, t in rest):
+        text = "1"
+    else:
+        text = " ".join(t if i == 0 and s == "+" else f"{s} {t}" for i, (s, t) in enumerate(rest))
+    return normalize_expression(text), tuple(mono)
+
+
+def _r_subsets(factors: list[str]) -> list[list[str]]:
+    """The terms of ``a*b*c`` in R's order: main effects, then two-way interactions, ..."""
+    from itertools import combinations
+
+    return [list(c) for k in range(1, len(factors) + 1) for c in combinations(factors, k)]
+
+
+def _monotonic_term(factors: list[str], formula: str, pos: int, order: list[str]) -> MonotonicTerm:
+    for f in factors:
+        m = _MO_CALL.match(f)
+        if m and not _GROUP_NAME.match(m.group(1).strip()):
+            raise FormulaError(
+                f"mo() takes one column name, as in mo(x); got '{f}'.", formula, (pos, pos + 1)
+            )
+    # R labels an interaction with its variables in order of first appearance in the formula
+    ranked = sorted(factors, key=lambda f: order.index(f) if f in order else len(order))
+    variables = tuple(_MO_CALL.match(f).group(1).strip() for f in ranked if _MO_CALL.match(f))
+    covariate = ":".join(f for f in ranked if not _MO_CALL.match(f))
+    return MonotonicTerm(variables, covariate, ":".join(ranked))
+
+
+def _first_appearance(rhs: str) -> list[str]:
+    """Variables (and mo() calls) of a right-hand side in order of first appearance."""
+    out: list[str] = []
+    for _, term, _ in _rhs_terms(rhs, 0):
+        if term.startswith("(") and len(_split_top(term[1:-1], "|")) > 1:
+            continue
+        for f, _ in _split_top(term.replace("*", ":"), ":"):
+            f = f.strip()
+            if f and f not in out:
+                out.append(f)
+    return out
 
 
 _ADDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.S)
@@ -278,9 +439,11 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
 
     Parameters
     ----------
-    formula : str
-        e.g. ``"Reaction ~ Days + (Days | Subject)"``. Supported group-level syntax:
-        ``(x | g)``, ``(1 | g)``, ``(0 + x | g)``, ``(x || g)``, ``(1 | a/b)``, ``(1 | a:b)``.
+    formula : str or BrmsFormula
+        e.g. ``"Reaction ~ Days + (Days | Subject)"``, or brms's
+        ``"bf(y ~ x, sigma ~ x + (1 | g))"`` (same as ``bayesml.bf(...)``). Supported
+        group-level syntax: ``(x | g)``, ``(1 | g)``, ``(0 + x | g)``, ``(x || g)``,
+        ``(1 | a/b)``, ``(1 | a:b)``, ``(1 |ID| g)``; monotonic effects ``mo(x)``.
 
     Returns
     -------
@@ -296,6 +459,88 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
     if not isinstance(formula, str):
         raise FormulaError(f"A formula must be a string, got {type(formula).__name__}.")
     text = " ".join(formula.split())
+    m = _BF_CALL.match(text)
+    if m:
+        _check_parens(text)
+        parts = [p.strip() for p, _ in _split_top(m.group(2), ",")]
+        return bf(*parts)
+    return _parse_main(text)
+
+
+def bf(formula: str, *dpar_formulas: str, **dpars: str) -> BrmsFormula:
+    """brms's ``bf()``: a model formula with formulas for distributional parameters.
+
+    Parameters
+    ----------
+    formula : str
+        The formula of the response and ``mu``, e.g. ``"y ~ x + (1 | g)"``.
+    *dpar_formulas : str
+        Formulas of other distributional parameters: ``"sigma ~ x + (1 | g)"``.
+    **dpars : str
+        The same by keyword: ``sigma="~ x"`` (or ``sigma="x"``).
+
+    Returns
+    -------
+    BrmsFormula
+        Accepted wherever a formula string is.
+
+    Examples
+    --------
+    >>> f = bf("y ~ x + (1 | g)", sigma="~ x")
+    >>> [p.dpar for p in f.predictors]
+    ['mu', 'sigma']
+    """
+    main = _parse_main(" ".join(str(formula).split()))
+    written = [" ".join(str(t).split()) for t in dpar_formulas]
+    for name, rhs in dpars.items():
+        rhs = " ".join(str(rhs).split())
+        if "~" in rhs and not rhs.startswith("~"):
+            raise FormulaError(
+                f"The formula of '{name}' has a response ('{rhs.split('~')[0].strip()}'); a "
+                f"distributional parameter's formula has none: write {name}='~ ...'.",
+                rhs,
+            )
+        written.append(f"{name} {rhs}" if rhs.startswith("~") else f"{name} ~ {rhs}")
+    predictors: list[PredictorFormula] = []
+    for text in written:
+        predictors.append(_parse_dpar(text, main.response))
+    names = [p.dpar for p in predictors]
+    for name in names:
+        if names.count(name) > 1:
+            raise FormulaError(f"Parameter '{name}' has more than one formula.", "; ".join(written))
+    full = ", ".join([main.text, *written])
+    out = replace(main, dpars=tuple(predictors), display=main.display or main.text)
+    out = replace(out, text=full if written else main.text)
+    _check_ids(out)
+    return out
+
+
+_BF_CALL = re.compile(r"^(bf|brmsformula)\((.*)\)$", re.S)
+
+
+def _parse_dpar(text: str, response: str) -> PredictorFormula:
+    _check_parens(text)
+    sides = _split_top(text, "~")
+    if len(sides) != 2:
+        raise FormulaError(
+            "A distributional parameter's formula needs one '~': write 'sigma ~ x'.", text
+        )
+    (lhs, _), (rhs, rhs_off) = sides
+    name = lhs.strip()
+    if "|" in name or not _GROUP_NAME.match(name) or name == response:
+        raise FormulaError(
+            f"'{name}' is not a distributional parameter: the formulas after the first one "
+            "model parameters such as sigma, shape or phi (written 'sigma ~ x') and have no "
+            "response or addition terms.",
+            text,
+            (0, max(1, len(lhs.rstrip()))),
+        )
+    if not rhs.strip():
+        raise FormulaError("The formula has nothing right of '~'.", text, (rhs_off - 1, rhs_off))
+    return _parse_rhs(rhs, rhs_off, text, name)
+
+
+def _parse_main(text: str) -> BrmsFormula:
     if not text:
         raise FormulaError("The formula is empty.")
     _check_parens(text)
@@ -327,7 +572,22 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
         additions = (AdditionTerm("trials", (trials,)), *additions)
         written = " + ".join(_addition_text(a) for a in additions)
         display = f"{response} | {written} ~{rhs}"
+    mu = _parse_rhs(rhs, rhs_off, text, "mu")
+    return BrmsFormula(
+        text=text,
+        response=response,
+        fixed=mu.fixed,
+        group_terms=mu.group_terms,
+        additions=additions,
+        display=display,
+        offsets=mu.offsets,
+        monotonic=mu.monotonic,
+    )
 
+
+def _parse_rhs(rhs: str, rhs_off: int, text: str, dpar: str) -> PredictorFormula:
+    """One right-hand side: population-level terms, offsets, mo() and group-level terms."""
+    order = _first_appearance(rhs)
     fixed_parts: list[str] = []
     group_terms: list[GroupTerm] = []
     offsets: list[str] = []
@@ -345,7 +605,7 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
                 raise FormulaError(
                     "Group-level terms cannot be subtracted.", text, (pos, pos + len(term))
                 )
-            group_terms.extend(_parse_group_term(term[1:-1], term, text, pos))
+            group_terms.extend(_parse_group_term(term[1:-1], term, text, pos, dpar, order))
         else:
             if term == ".":
                 raise FormulaError(
@@ -367,16 +627,33 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
         fixed = fixed[2:]
     if not fixed:
         fixed = "1"
+    fixed, monotonic = _split_monotonic(fixed, text, rhs_off, order)
     _check_duplicates(group_terms, text)
-    return BrmsFormula(
-        text=text,
-        response=response,
-        fixed=fixed,
-        group_terms=tuple(group_terms),
-        additions=additions,
-        display=display,
-        offsets=tuple(offsets),
-    )
+    return PredictorFormula(dpar, fixed, tuple(group_terms), tuple(offsets), monotonic, text)
+
+
+def _rhs_text(p: PredictorFormula) -> str:
+    rhs = [p.fixed, *(t.label for t in p.monotonic), *(f"offset({o})" for o in p.offsets)]
+    for t in p.group_terms:
+        expr = " + ".join([t.expr, *(m.label for m in t.monotonic)])
+        bar = "||" if not t.correlated else (f"|{t.id}|" if t.id else "|")
+        rhs.append(f"({expr} {bar} {t.group})")
+    return " + ".join(rhs)
+
+
+def _check_ids(f: BrmsFormula) -> None:
+    """brms's correlation IDs: one ID stands for one grouping factor."""
+    seen: dict[str, GroupTerm] = {}
+    for t in f.all_group_terms:
+        if not t.id:
+            continue
+        first = seen.setdefault(t.id, t)
+        if first.group != t.group:
+            raise FormulaError(
+                f"ID '{t.id}' is used with grouping factors '{first.group}' ({first.text}) and "
+                f"'{t.group}' ({t.text}); an ID correlates the effects of one grouping factor.",
+                f.text,
+            )
 
 
 _CBIND = re.compile(r"^cbind\s*\((.*)\)$", re.S)

@@ -1,289 +1,98 @@
 """Stage 4 — design + priors + family into a PyMC model (the ``make_stancode`` of bayesml).
 
-The parameterisation is brms's: the population-level design is centred and ``Intercept`` is
-the intercept of the centred model; varying effects are non-centred,
-``r_k = (diag(sd_k) · L_k · z_k)ᵀ`` with ``L_k`` an LKJ Cholesky factor (uncorrelated blocks
-have no ``L_k``). Variable names follow brms's Stan code (``Intercept``, ``b``, ``sd_1``,
-``L_1``, ``z_1``, ``r_1``, ``sigma``); the results stage renames them to brms's output names.
-
-How the group-level effects enter the likelihood is chosen per model: brms's non-centred
-strategy (``GROUP_EFFECTS``) or, for Gaussian models, integrated out of the likelihood
-(``group_effects="marginal"``, see ``bayesml.marginal``) and drawn back after sampling; there
-the sds are sampled as signed scales (``signed_group_hyperparameters``). Correlation factors
-use Stan's tanh transform (``bayesml.transforms``).
+One linear predictor per distributional parameter with a formula: the sum of its terms'
+contributions (``bayesml.terms.PREDICTOR_TERMS``), its offsets and its group-level effects,
+mapped through the parameter's link. The parameterisation is brms's: population-level designs
+are centred and ``Intercept`` is the intercept of the centred predictors; varying effects enter
+by one of the strategies of ``bayesml.effects`` (brms's non-centred one, or integrated out of
+Gaussian models and drawn back after sampling). Model variables follow brms's Stan code
+(``Intercept``, ``b``, ``b_sigma``, ``sd_1``, ``L_1``, ``z_1``, ``r_1``, ``sigma``); the
+parameter registry maps them to brms's output names.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pymc as pm
+import pytensor
 import pytensor.tensor as pt
 import xarray as xr
+from pytensor.graph.replace import vectorize_graph
+from pytensor.graph.traversal import ancestors
 
 from ._rformat import r_num
 from .columns import DataError
-from .design import Design, GroupBlock, clean_name, collinear_columns, make_design
-from .families import Family, Likelihood, get_family
-from .formula import FormulaError
+from .design import Design, GroupBlock, make_design
+from .effects import GROUP_EFFECTS, cov_inverse, resolve_group_effects
+from .families import LINKS, Family, Likelihood, get_family
+from .formula import BrmsFormula
 from .marginal import components, draw_group_effects, marginal_loglik
-from .priors import (
-    DISTRIBUTIONS,
-    PriorDist,
-    PriorError,
-    PriorRow,
-    PriorTable,
-    default_priors,
-    parse_prior,
-    set_priors,
-    signed_form,
-)
-from .transforms import CPCCholeskyCorr
+from .model_priors import default_priors, set_priors
+from .parameters import Registry, model_parameters
+from .priors import DISTRIBUTIONS, PriorError, PriorRow, PriorTable, parse_prior
+from .rvs import lkj_eta, prior_rv, same_prior
+from .terms import PREDICTOR_TERMS
+from .terms.base import dpar_suffix
+from .terms.matrix import clean_name
+from .terms.population import collinear_columns
 
 __all__ = [
     "BrmsModel",
-    "GROUP_EFFECTS",
     "build_model",
+    "check_identified",
     "make_model",
     "model_code",
+    "ordered_threshold_draws",
     "prior_draws",
+    "recover_group_effects",
 ]
-
-
-def prior_rv(name: str, row: PriorRow, **shape) -> pt.TensorVariable:
-    """A PyMC random variable for a prior row, honouring its bounds like brms.
-
-    A symmetric prior centred at 0 with ``lb = 0`` becomes its half distribution (what brms's
-    truncation amounts to); other bounds truncate the distribution.
-    """
-    dist = parse_prior(row.prior)
-    lb = float(row.lb) if row.lb else None
-    ub = float(row.ub) if row.ub else None
-    if dist is not None and dist.name == "constant":
-        return _constant(name, dist.args[0], lb, ub, **shape)
-    if dist is None:
-        if lb == 0.0 and ub is None:
-            return pm.HalfFlat(name, **shape)
-        if lb is None and ub is None:
-            return pm.Flat(name, **shape)
-        raise PriorError(f"A flat prior with bounds [{lb}, {ub}] is not supported for '{name}'.")
-    if dist.name not in DISTRIBUTIONS:
-        raise PriorError(f"Prior '{dist}' cannot be used for parameter '{name}'.")
-    info = DISTRIBUTIONS[dist.name]
-    lo, hi = info.support
-    needs_lb = lb is not None and lb > lo
-    needs_ub = ub is not None and ub < hi
-    if not needs_lb and not needs_ub:
-        return info.build(*dist.args)(name, **shape)
-    if (
-        lb == 0.0
-        and not needs_ub
-        and info.symmetric_half is not None
-        and dist.args[info.location] == 0
-    ):
-        return info.symmetric_half(name, *dist.args, **shape)
-    return pm.Truncated(name, info.dist(*dist.args), lower=lb, upper=ub, **shape)
-
-
-def _constant(name: str, value: float, lb, ub, **shape) -> pt.TensorVariable:
-    """A parameter fixed by ``constant(x)``: no draws are sampled, every draw equals x."""
-    if (lb is not None and value < lb) or (ub is not None and value > ub):
-        raise PriorError(f"constant({r_num(value)}) lies outside the bounds of '{name}'.")
-    dims = shape.get("dims")
-    if dims is None:
-        return pm.Deterministic(name, pt.as_tensor_variable(np.float64(value)))
-    dims = (dims,) if isinstance(dims, str) else tuple(dims)
-    model = pm.modelcontext(None)
-    size = [len(model.coords[d]) for d in dims]
-    return pm.Deterministic(name, pt.fill(pt.zeros(size), np.float64(value)), dims=dims)
-
-
-def _same_prior(rows: list[PriorRow]) -> bool:
-    """Whether every row has the same prior and bounds (one vector RV can carry them)."""
-    return all((r.prior, r.lb, r.ub) == (rows[0].prior, rows[0].lb, rows[0].ub) for r in rows)
-
-
-def _coefficient_vector(
-    name: str, class_: str, coefs: tuple[str, ...], dim: str, priors: PriorTable, group: str = ""
-) -> pt.TensorVariable:
-    """One vector RV when all coefficients share a prior, else one RV per coefficient."""
-    rows = [priors.resolve(class_, c, group) for c in coefs]
-    if _same_prior(rows):
-        return prior_rv(name, rows[0], dims=dim)
-    parts = [prior_rv(f"{name}_{c}", r) for c, r in zip(coefs, rows, strict=True)]
-    return pm.Deterministic(name, pt.stack(parts), dims=dim)
-
-
-def group_hyperparameters(block: GroupBlock, priors: PriorTable):
-    """sd_k (and the correlation Cholesky factor L_k) of one block; L is None without
-    correlations."""
-    k = block.id
-    sd = _coefficient_vector(f"sd_{k}", "sd", block.coefs, f"coef_{k}", priors, block.group)
-    L = None
-    if block.has_cor:
-        L = _lkj_cholesky(f"L_{k}", len(block.coefs), _lkj_eta(priors, block.group))
-    return sd, L
-
-
-def _lkj_cholesky(name: str, n: int, eta: float) -> pt.TensorVariable:
-    """brms's ``lkj_corr_cholesky(eta)`` with Stan's tanh transform (see ``transforms``)."""
-    return pm.LKJCorr(name, n=n, eta=eta, default_transform=CPCCholeskyCorr(n))
-
-
-def _signed_prior(row: PriorRow) -> Callable | None:
-    """Builder of a distribution on the real line whose absolute value has the row's prior with
-    ``lb = 0`` and no upper bound (``priors.signed_form``): brms's half-t default, half-normal,
-    half-Cauchy, exponential, ...; None for other priors and bounds."""
-    signed = _signed_dist(row)
-    return None if signed is None else DISTRIBUTIONS[signed.name].build(*signed.args)
-
-
-def _signed_dist(row: PriorRow) -> PriorDist | None:
-    dist = parse_prior(row.prior)
-    if dist is None or row.ub or float(row.lb or "nan") != 0.0:
-        return None
-    return signed_form(dist)
-
-
-def signed_group_hyperparameters(block: GroupBlock, priors: PriorTable):
-    """Group-level sds as signed scales ``s`` with ``sd = |s|`` (marginal models).
-
-    With the varying effects integrated out the likelihood depends on the covariance
-    ``diag(s) R diag(s)`` only, which is smooth through ``s = 0``: the sampler moves through
-    small sds on their natural scale instead of the log scale's long left tail, where weakly
-    identified sds (and their correlations) mixed slowly. A sign flip of ``s_i`` maps the
-    correlation matrix to ``S R S``; the LKJ prior is invariant under it, so ``sd = |s|`` and
-    ``L = S L_signed`` (correlations ``S R S``) have exactly brms's prior and posterior.
-
-    Returns ``(s, L_signed)``, which enter the likelihood; ``sd_k = |s|`` and ``L_k`` are
-    added under brms's names. None when some sd's prior has no signed form (``_signed_prior``).
-    """
-    k = block.id
-    rows = [priors.resolve("sd", c, block.group) for c in block.coefs]
-    builders = [_signed_prior(r) for r in rows]
-    if any(b is None for b in builders):
-        return None
-    if _same_prior(rows):
-        s = builders[0](f"sd_{k}_signed", dims=f"coef_{k}")
-    else:
-        parts = [b(f"sd_{k}_signed_{c}") for b, c in zip(builders, block.coefs, strict=True)]
-        s = pt.stack(parts)
-    pm.Deterministic(f"sd_{k}", pt.abs(s), dims=f"coef_{k}")
-    L_signed = None
-    if block.has_cor:
-        eta = _lkj_eta(priors, block.group)
-        L_signed = _lkj_cholesky(f"L_{k}_signed", len(block.coefs), eta)
-        pm.Deterministic(f"L_{k}", pt.sign(s)[:, None] * L_signed)
-    return s, L_signed
-
-
-def has_signed_scales(block: GroupBlock, priors: PriorTable) -> bool:
-    """Whether every sd of a block has a prior with a signed form (see ``_signed_prior``)."""
-    return all(_signed_prior(priors.resolve("sd", c, block.group)) for c in block.coefs)
-
-
-def noncentred_effects(block: GroupBlock, priors: PriorTable) -> pt.TensorVariable:
-    """brms's non-centred varying effects for one block; returns r (levels × coefs)."""
-    k = block.id
-    coef_dim = f"coef_{k}"
-    sd, L = group_hyperparameters(block, priors)
-    z = pm.Normal(f"z_{k}", 0.0, 1.0, dims=(coef_dim, block.group))
-    if L is not None:
-        r = (pt.diag(sd) @ L @ z).T
-    else:
-        r = (sd[:, None] * z).T
-    return pm.Deterministic(f"r_{k}", r, dims=(block.group, coef_dim))
-
-
-def _cov_inverse(sd, L):
-    """Inverse and log-determinant of diag(sd) L Lᵀ diag(sd) (pytensor)."""
-    # sd may be a signed scale (see signed_group_hyperparameters)
-    if L is None:
-        return pt.diag(1 / sd**2), pt.sum(pt.log(sd**2))
-    Linv = pt.linalg.solve_triangular(L, pt.eye(L.shape[0]), lower=True)
-    Rinv = Linv.T @ Linv
-    d = 1 / sd
-    logdet = pt.sum(pt.log(sd**2)) + 2 * pt.sum(pt.log((L * pt.eye(L.shape[0])).sum(-1)))
-    return d[:, None] * Rinv * d[None, :], logdet
-
-
-def supports_marginal(design: Design, family: Family) -> bool:
-    """Whether the varying effects can be integrated out: Gaussian, identity link, no weights."""
-    return (
-        bool(design.blocks)
-        and family.name == "gaussian"
-        and family.link_name == "identity"
-        and "weights" not in design.additions
-    )
-
-
-def resolve_group_effects(group_effects: str, design: Design, family: Family) -> str:
-    if group_effects == "auto":
-        return "marginal" if supports_marginal(design, family) else "noncentred"
-    if group_effects == "marginal" and not supports_marginal(design, family):
-        raise ValueError(
-            "Varying effects can be integrated out only for gaussian models with the identity "
-            "link and no weights(); use group_effects='noncentred'."
-        )
-    if group_effects not in ("marginal", *GROUP_EFFECTS):
-        raise ValueError(
-            f"Unknown group_effects '{group_effects}'; use 'auto', 'marginal' or "
-            f"{', '.join(repr(k) for k in GROUP_EFFECTS)}."
-        )
-    return group_effects
-
-
-def _lkj_eta(priors: PriorTable, group: str) -> float:
-    row = priors.resolve("cor", "", group)
-    dist = parse_prior(row.prior)
-    if dist is None or dist.name not in ("lkj", "lkj_corr_cholesky"):
-        raise PriorError(f"Correlations of group '{group}' need an lkj prior, got '{row.prior}'.")
-    return dist.args[0]
-
-
-def given_effects(block: GroupBlock, priors: PriorTable) -> pt.TensorVariable:
-    """r as an input whose values come from stored draws (prediction models)."""
-    return pm.Flat(f"r_{block.id}", dims=(block.group, f"coef_{block.id}"))
-
-
-# Strategies for the group-level part; each adds its parameters and returns r per block.
-GROUP_EFFECTS: dict[str, Callable[[GroupBlock, PriorTable], pt.TensorVariable]] = {
-    "noncentred": noncentred_effects,
-    "given": given_effects,
-}
 
 
 @dataclass
 class BrmsModel:
-    """A compiled model: the PyMC model together with what it was built from."""
+    """A compiled model: the PyMC model together with what it was built from.
+
+    ``registry`` lists its parameters (brms names, prior rows, model variables); ``graph``
+    keeps expressions of the model that later stages evaluate on draws (the residuals and
+    residual variances of a model whose varying effects are integrated out).
+    """
 
     design: Design
     family: Family
     priors: PriorTable
     model: pm.Model
     group_effects: str = "noncentred"
+    registry: Registry | None = None
+    graph: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.registry is None:
+            self.registry = model_parameters(self.design, self.family)
 
     def code(self) -> str:
         """Readable description of the generated model (the Stan-code analogue)."""
-        return _describe(self)
+        from .code import describe
+
+        return describe(self)
 
     @property
     def response_name(self) -> str:
-        return _observed_name(self.design)
+        return observed_name(self.design)
 
 
 # Names the builder uses for its own variables; a response with one of them gets a suffix.
 _RESERVED = re.compile(
-    r"^(Y|Xc|b|Intercept|Intercept_prior|b_Intercept|offset|weights|sigma|nu|shape|phi"
-    r"|(sd|z|L|r|Z|J)_\d+)$"
+    r"^(Y|Xc|b|Intercept|Intercept_prior|b_Intercept|offset|weights|sigma|nu|shape|phi|disc"
+    r"|bsp|(sd|z|L|r|Z|J|simo|Xmo)_\d+)$"
 )
 
 
-def _observed_name(design: Design) -> str:
+def observed_name(design: Design) -> str:
+    """The model's name for the response (its brms name, suffixed where it would clash)."""
     name = clean_name(design.formula.response) or "y"
     return f"{name}_obs" if _RESERVED.match(name) else name
 
@@ -295,7 +104,7 @@ def _thresholds(n: int, priors: PriorTable) -> pt.TensorVariable:
     ordered = pm.distributions.transforms.ordered
     dist = parse_prior(rows[0].prior)
     if (
-        _same_prior(rows)
+        same_prior(rows)
         and dist is not None
         and dist.name in DISTRIBUTIONS
         and not (rows[0].lb or rows[0].ub)
@@ -318,113 +127,138 @@ def _thresholds(n: int, priors: PriorTable) -> pt.TensorVariable:
     return thr
 
 
+def _block_eta(blk: GroupBlock, r, etas: dict, mono: dict) -> None:
+    """Add a block's effects to the predictors of its coefficients: ``Σ_j Z[:, j] · r[J, j]``,
+    a monotonic term's value in place of ``Z[:, j]`` for varying ``mo()`` effects."""
+    Z = pm.Data(f"Z_{blk.id}", blk.Z, dims=("obs", blk.coef_dim))
+    J = pm.Data(f"J_{blk.id}", blk.index, dims="obs")
+    for dpar in dict.fromkeys(blk.dpars):
+        cols = blk.columns_of(dpar)
+        if len(cols) == len(blk.coefs) and not blk.has_monotonic:
+            etas[dpar] = etas[dpar] + (Z * r[J]).sum(axis=1)
+            continue
+        for j in cols:
+            column = mono[dpar][blk.monotonic[j]] if blk.monotonic[j] else Z[:, j]
+            etas[dpar] = etas[dpar] + column * r[J, j]
+
+
 def build_model(
     design: Design,
     family: Family,
     priors: PriorTable,
     group_effects: str = "noncentred",
     predictive: bool = False,
+    graph: dict | None = None,
 ) -> pm.Model:
     """Build the PyMC model for a design, family and prior table.
 
-    ``predictive=True`` adds the linear predictor (``linpred``) and the expected response
-    (``epred``) as deterministics; prediction uses it with ``group_effects="given"``.
+    ``predictive=True`` adds each predictor (``linpred``, ``linpred_<dpar>``) and the expected
+    response (``epred``) as deterministics; prediction uses it with ``group_effects="given"``.
+    ``graph``, when given, receives expressions later stages evaluate on draws.
     """
-    fx = design.fixed
     response = design.response
     if response is None:
         response = family.prepare_response(design.formula.response, design.y, design.additions)
-    coords: dict[str, tuple[str, ...]] = {"obs": tuple(range(design.nobs))}
-    if fx.coefs:
-        coords["b_coef"] = fx.coefs
+    coords: dict[str, tuple] = {"obs": tuple(range(design.nobs))}
     if family.ordinal:
-        if not fx.intercept:
-            raise FormulaError(
-                f"Family '{family.name}' estimates thresholds in place of the intercept; "
-                "remove '0 +' / '- 1' from the formula.",
-                design.formula.text,
-            )
         coords["thres"] = tuple(str(k) for k in range(1, response.n_thresholds + 1))
     for blk in design.blocks:
         coords[blk.group] = blk.levels
-        coords[f"coef_{blk.id}"] = blk.coefs
-    group_effects = resolve_group_effects(group_effects, design, family)
-    marginal = group_effects == "marginal"
-    strategy = None if marginal else GROUP_EFFECTS[group_effects]
+        coords[blk.coef_dim] = blk.coefs
+    strategy = GROUP_EFFECTS[group_effects]
     with pm.Model(coords=coords) as model:
-        eta = pt.zeros(design.nobs)
-        if fx.coefs:
-            Xc = pm.Data("Xc", fx.Xc, dims=("obs", "b_coef"))
-            b = _coefficient_vector("b", "b", fx.coefs, "b_coef", priors)
-            eta = eta + pt.dot(Xc, b)
+        etas: dict[str, pt.TensorVariable] = {}
+        mono: dict[str, dict] = {}
+        extras: dict[str, dict] = {}
         thresholds = None
-        if family.ordinal:
-            thresholds = _thresholds(response.n_thresholds, priors)
-        elif fx.intercept:
-            intercept = prior_rv("Intercept", priors.resolve("Intercept"))
-            eta = eta + intercept
-        hyper = []
-        for blk in design.blocks:
-            if marginal:
-                signed = signed_group_hyperparameters(blk, priors)
-                hyper.append(signed or group_hyperparameters(blk, priors))
-                continue
-            r = strategy(blk, priors)
-            Z = pm.Data(f"Z_{blk.id}", blk.Z, dims=("obs", f"coef_{blk.id}"))
-            J = pm.Data(f"J_{blk.id}", blk.index, dims="obs")
-            eta = eta + (Z * r[J]).sum(axis=1)
-        if design.offset is not None:
-            eta = eta + pm.Data("offset", design.offset, dims="obs")
+        for dpar, pred in design.predictors.items():
+            eta = pt.zeros(design.nobs)
+            mono[dpar] = {}
+            for kind, term in pred.terms.items():
+                part, extra = PREDICTOR_TERMS[kind].eta(term, priors, model)
+                eta = eta + part
+                extras.setdefault(dpar, {}).update(extra)
+                if kind == "monotonic":
+                    mono[dpar] = extra
+            if pred.offset is not None:
+                eta = eta + pm.Data(f"offset{dpar_suffix(dpar)}", pred.offset, dims="obs")
+            etas[dpar] = eta
+            if dpar == "mu" and family.ordinal:
+                thresholds = _thresholds(response.n_thresholds, priors)
+            if dpar == "mu":  # brms adds the varying effects after mu's population terms
+                effects = {blk.id: strategy.add(blk, priors) for blk in design.blocks}
+        if not strategy.integrates_out:
+            for blk in design.blocks:
+                _block_eta(blk, effects[blk.id], etas, mono)
         dpars = {
             d.name: prior_rv(d.name, priors.resolve(d.name))
-            for d in family.estimated_dpars(design.formula.additions)
+            for d in family.estimated_dpars(design.formula.additions, design.dpars)
         }
-        y = pm.Data("Y", response.y, dims="obs")
-        lik = Likelihood(eta, family.link_name, dpars, response, (design.nobs,), thresholds)
-        if predictive:
-            pm.Deterministic("linpred", eta, dims="obs")
-            mean = family.mean(lik)
-            if family.ordinal:
-                model.add_coord("category", response.categories)
-                pm.Deterministic("epred", mean, dims=("obs", "category"))
-            else:
-                pm.Deterministic("epred", mean, dims="obs")
-        dist = family.dist(lik)
-        name = _observed_name(design)
-        if marginal:
-            inv = [_cov_inverse(sd, L) for sd, L in hyper]
-            homo = response.se is None
-            v = lik.sigma() ** 2
-            loglik = marginal_loglik(
-                design,
-                components(design),
-                y - eta,
-                v,
-                [c for c, _ in inv],
-                [ld for _, ld in inv],
-                homoscedastic=homo,
-            )
-            pm.Potential(f"{name}_marginal", loglik)
-        elif "weights" in design.additions and group_effects != "given":
-            # brms multiplies each log-likelihood term by its weight (no normalisation);
-            # prediction models keep the plain response distribution (weights do not change it)
-            w = pm.Data("weights", design.additions["weights"], dims="obs")
-            pm.Potential(f"{name}_weighted", pt.sum(w * pm.logp(dist, y)))
-        else:
-            model.register_rv(dist, name, observed=y, dims=("obs",))
-        if family.ordinal:
-            shift = pt.dot(np.asarray(fx.means), b) if fx.coefs else 0.0
-            pm.Deterministic("b_Intercept", thresholds + shift, dims="thres")
-        elif fx.intercept:
-            if fx.coefs:
-                pm.Deterministic("b_Intercept", intercept - pt.dot(np.asarray(fx.means), b))
-            else:
-                pm.Deterministic("b_Intercept", intercept + 0.0)
+        for dpar in design.dpars:
+            dpars[dpar] = LINKS[family.dpar(dpar).link].inverse(etas[dpar])
+        _likelihood(
+            design, family, response, etas, dpars, thresholds, strategy, effects, predictive,
+            graph,
+        )  # fmt: skip
+        _threshold_intercepts(design, family, thresholds, extras.get("mu", {}))
     return model
 
 
+def _likelihood(
+    design, family, response, etas, dpars, thresholds, strategy, effects, predictive, graph
+) -> None:
+    y = pm.Data("Y", response.y, dims="obs")
+    eta = etas["mu"]
+    lik = Likelihood(eta, family.link_name, dpars, response, (design.nobs,), thresholds)
+    if predictive:
+        pm.Deterministic("linpred", eta, dims="obs")
+        for dpar in design.dpars:  # on the link scale, as brms's posterior_linpred(dpar=)
+            pm.Deterministic(f"linpred_{dpar}", etas[dpar], dims="obs")
+        mean = family.mean(lik)
+        if family.ordinal:
+            pm.modelcontext(None).add_coord("category", response.categories)
+            pm.Deterministic("epred", mean, dims=("obs", "category"))
+        else:
+            pm.Deterministic("epred", mean, dims="obs")
+    dist = family.dist(lik)
+    name = observed_name(design)
+    if strategy.integrates_out:
+        inv = [cov_inverse(sd, L) for sd, L in (effects[b.id] for b in design.blocks)]
+        v = lik.sigma() ** 2
+        resid = y - eta
+        loglik = marginal_loglik(
+            design,
+            components(design),
+            resid,
+            v,
+            [c for c, _ in inv],
+            [ld for _, ld in inv],
+            homoscedastic=v.ndim == 0,
+        )
+        pm.Potential(f"{name}_marginal", loglik)
+        if graph is not None:
+            graph.update(resid=resid, variance=v)
+    elif "weights" in design.additions and strategy.name != "given":
+        # brms multiplies each log-likelihood term by its weight (no normalisation);
+        # prediction models keep the plain response distribution (weights do not change it)
+        w = pm.Data("weights", design.additions["weights"], dims="obs")
+        pm.Potential(f"{name}_weighted", pt.sum(w * pm.logp(dist, y)))
+    else:
+        pm.modelcontext(None).register_rv(dist, name, observed=y, dims=("obs",))
+
+
+def _threshold_intercepts(design: Design, family: Family, thresholds, extra: dict) -> None:
+    """brms's ``b_Intercept[k]`` of ordinal models: thresholds of the uncentred predictors."""
+    if not family.ordinal:
+        return
+    fx = design.fixed
+    b = extra.get("b")
+    shift = pt.dot(np.asarray(fx.means), b) if b is not None else 0.0
+    pm.Deterministic("b_Intercept", thresholds + shift, dims="thres")
+
+
 def make_model(
-    formula: str,
+    formula: str | BrmsFormula,
     data: pd.DataFrame,
     family: str | Family = "gaussian",
     prior=None,
@@ -434,16 +268,18 @@ def make_model(
 
     Parameters
     ----------
-    formula : str
+    formula : str or BrmsFormula
+        A formula string or ``bf(...)`` with formulas for distributional parameters.
     data : pandas.DataFrame
     family : str or Family
     prior : PriorTable or prior(...) specifications, optional
         A whole table, or user priors that replace brms's defaults where they apply
         (``bayesml.prior("normal(0, 1)", class_="b", coef="Days") + ...``).
     group_effects : {"auto", "marginal", "noncentred"}
-        How the varying effects enter: ``"marginal"`` integrates them out (Gaussian models
-        with identity link, no weights; ``r_k`` are drawn after sampling), ``"noncentred"``
-        is brms's parameterisation; ``"auto"`` picks marginal where it applies.
+        How the varying effects enter (``bayesml.effects``): ``"marginal"`` integrates them
+        out (Gaussian models with identity link, no weights, no group-level terms in other
+        parameters' formulas; ``r_k`` are drawn after sampling), ``"noncentred"`` is brms's
+        parameterisation; ``"auto"`` picks marginal where it applies.
 
     Returns
     -------
@@ -452,17 +288,18 @@ def make_model(
     """
     fam = get_family(family)
     design = make_design(formula, data, fam)
+    registry = model_parameters(design, fam)
     if isinstance(prior, PriorTable):
         priors = prior
     else:
-        priors = default_priors(design, fam)
+        priors = default_priors(design, fam, registry)
         if prior is not None:
             priors = set_priors(priors, prior, design, fam)
     check_identified(design, priors)
     group_effects = resolve_group_effects(group_effects, design, fam)
-    return BrmsModel(
-        design, fam, priors, build_model(design, fam, priors, group_effects), group_effects
-    )
+    graph: dict = {}
+    model = build_model(design, fam, priors, group_effects, graph=graph)
+    return BrmsModel(design, fam, priors, model, group_effects, registry, graph)
 
 
 def check_identified(design: Design, priors: PriorTable) -> None:
@@ -478,30 +315,33 @@ def check_identified(design: Design, priors: PriorTable) -> None:
     DataError
         Naming the column, the columns it depends on, and the way out.
     """
-    for c in collinear_columns(design.fixed):
-        involved = (c.column, *c.depends_on)
-        if any(parse_prior(priors.resolve("b", name).prior) is not None for name in involved):
-            continue
-        fix = (
-            "remove one of them, or give them proper priors, e.g. "
-            "prior('normal(0, 10)', class_='b')."
-        )
-        if not c.depends_on:
-            what = "constant in the data" if design.fixed.intercept else "zero in every row"
-            raise DataError(
-                f"The population-level effect '{c.column}' is not identified: its column is "
-                f"{what}{' (so it duplicates the intercept)' if design.fixed.intercept else ''} "
-                f"and its prior is flat. Remove it, or give it a proper prior."
+    for dpar, pred in design.predictors.items():
+        fx = pred.fixed
+        dp = "" if dpar == "mu" else dpar
+        for c in collinear_columns(fx):
+            involved = (c.column, *c.depends_on)
+            rows = [priors.resolve("b", name, dpar=dp) for name in involved]
+            if any(parse_prior(r.prior) is not None for r in rows):
+                continue
+            where = "" if dpar == "mu" else f" of {dpar}'s formula"
+            if not c.depends_on:
+                what = "constant in the data" if fx.intercept else "zero in every row"
+                dup = " (so it duplicates the intercept)" if fx.intercept else ""
+                raise DataError(
+                    f"The population-level effect '{c.column}'{where} is not identified: its "
+                    f"column is {what}{dup} and its prior is flat. Remove it, or give it a "
+                    "proper prior."
+                )
+            combo = " + ".join(
+                f"{r_num(round(w, 6))}*{n}" for w, n in zip(c.weights, c.depends_on, strict=True)
             )
-        combo = " + ".join(
-            f"{r_num(round(w, 6))}*{name}" for w, name in zip(c.weights, c.depends_on, strict=True)
-        )
-        centred = " (after centring)" if design.fixed.intercept else ""
-        raise DataError(
-            f"The population-level effects {', '.join(repr(n) for n in involved)} are not "
-            f"identified: '{c.column}' = {combo}{centred} in every row (collinear predictors) "
-            f"and their priors are flat. To fix: {fix}"
-        )
+            centred = " (after centring)" if fx.intercept else ""
+            raise DataError(
+                f"The population-level effects {', '.join(repr(n) for n in involved)}{where} "
+                f"are not identified: '{c.column}' = {combo}{centred} in every row (collinear "
+                "predictors) and their priors are flat. To fix: remove one of them, or give "
+                "them proper priors, e.g. prior('normal(0, 10)', class_='b')."
+            )
 
 
 def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str, np.ndarray]:
@@ -509,15 +349,32 @@ def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str,
 
     ``prior_b`` (or ``prior_b_<coef>`` where coefficients have different priors),
     ``prior_Intercept``, ``prior_sd_<group>`` (or ``prior_sd_<group>__<coef>``),
-    ``prior_cor_<group>``, ``prior_<dpar>``. Flat priors have no draws and are left out.
+    ``prior_cor_<group>``, ``prior_<dpar>``; a predicted parameter's classes carry its name
+    (``prior_b_sigma``, ``prior_Intercept_sigma``). Flat priors have no draws.
     """
-    d, fam, pr = bm.design, bm.family, bm.priors
+    pr = bm.priors
     wanted: dict[str, PriorRow] = {}
-
-    def add(prefix: str, rows: dict[str, PriorRow]) -> None:
+    families: dict[str, dict[str, PriorRow]] = {}
+    for p in bm.registry:
+        if p.kind == "cor" or p.class_ == "simo" or (p.class_ == "Intercept" and p.coef):
+            continue
+        if p.name.startswith("bsp_"):
+            continue  # monotonic slopes have no prior draws here
+        if p.class_ == "Intercept" and p.section == "population":
+            continue  # the centred intercept carries the prior
+        row = pr.resolve(p.class_, p.coef, p.group, p.dpar)
+        sfx = f"_{p.dpar}" if p.dpar else ""
+        if p.class_ == "sd":
+            prefix, key = f"prior_sd_{p.group}", f"__{p.name.split('__', 1)[1]}"
+        elif p.class_ == "b":
+            prefix, key = f"prior_b{sfx}", f"_{p.coef}"
+        else:
+            prefix, key = f"prior_{p.class_}{sfx}", ""
+        families.setdefault(prefix, {})[key] = row
+    for prefix, rows in families.items():
         proper = {k: r for k, r in rows.items() if parse_prior(r.prior) is not None}
         if not proper:
-            return
+            continue
         # one draw per class (or group) where the prior is set there; per coefficient where
         # coefficients have priors of their own, as brms names them (prior_b_Days)
         shared = {(r.class_, r.coef, r.group) for r in proper.values()}
@@ -526,17 +383,9 @@ def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str,
         else:
             for k, r in proper.items():
                 wanted[f"{prefix}{k}"] = r
-
-    add("prior_b", {f"_{c}": pr.resolve("b", c) for c in d.fixed.coefs})
-    if d.fixed.intercept and not fam.ordinal:
-        add("prior_Intercept", {"": pr.resolve("Intercept")})
-    for g in d.groups:
-        add(f"prior_sd_{g}", {f"__{c}": pr.resolve("sd", c, g) for c in d.group_coefs(g)})
-    for dp in fam.estimated_dpars(d.formula.additions):
-        add(f"prior_{dp.name}", {"": pr.resolve(dp.name)})
     # brms: prior_cor_<g> = lkj_corr_rng(M, eta)[1, 2], M the coefficients of the block
     cor_size = {}
-    for b in d.blocks:
+    for b in bm.design.blocks:
         if b.has_cor:
             cor_size.setdefault(b.group, len(b.coefs))
     with pm.Model():
@@ -546,7 +395,7 @@ def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str,
             if parse_prior(row.prior).name != "constant":
                 rvs[name] = rv
         for g, m in cor_size.items():
-            L = pm.LKJCorr(f"L_{g}", n=m, eta=_lkj_eta(pr, g))
+            L = pm.LKJCorr(f"L_{g}", n=m, eta=lkj_eta(pr, g))
             rvs[f"prior_cor_{g}"] = L[1, 0]  # R[1, 0] = L[1, 0] L[0, 0], and L[0, 0] = 1
         values = pm.draw(list(rvs.values()), draws=draws, random_seed=seed) if rvs else []
     out = {name: np.asarray(v) for name, v in zip(rvs, values, strict=True)}
@@ -581,7 +430,7 @@ def ordered_threshold_draws(
             raise PriorError(f"Prior '{r.prior}' of threshold Intercept[{k}] cannot be sampled.")
         dists.append(DISTRIBUTIONS[d.name].dist(*d.args))
     rng = np.random.default_rng(seed)
-    if _same_prior(rows):
+    if same_prior(rows):
         x = pm.draw(dists[0], draws=draws * nthres, random_seed=rng)
         return np.sort(np.reshape(x, (draws, nthres)), axis=1)
     kept, tried = [], 0
@@ -600,42 +449,47 @@ def ordered_threshold_draws(
     return out[:draws]
 
 
-def recover_group_effects(raw, bm: BrmsModel, seed: int | None = None):
+def evaluate_on_draws(model: pm.Model, outputs: dict, raw: xr.Dataset, chunk: int = 256):
+    """Expressions of the model evaluated at every draw of ``raw`` (chains stacked):
+    ``{name: (draws, ...)}``. The graph is vectorised over draws, so nothing is recomputed by
+    hand."""
+    names = list(outputs)
+    exprs = [outputs[n] for n in names]
+    needed = set(ancestors(exprs))
+    inputs = [rv for rv in model.free_RVs if rv in needed]
+    batched = {rv: rv.type.clone(shape=(None, *rv.type.shape))() for rv in inputs}
+    vectorised = vectorize_graph(exprs, replace=batched)
+    fn = pytensor.function(list(batched.values()), vectorised, on_unused_input="ignore")
+    S = raw.sizes["chain"] * raw.sizes["draw"]
+    values = {rv.name: raw[rv.name].values.reshape(S, *raw[rv.name].shape[2:]) for rv in inputs}
+    out: dict[str, list] = {n: [] for n in names}
+    for start in range(0, S, chunk):
+        part = fn(*(values[rv.name][start : start + chunk] for rv in inputs))
+        for n, v in zip(names, part, strict=True):
+            out[n].append(np.broadcast_to(v, (min(chunk, S - start), *np.shape(v)[1:])))
+    return {n: np.concatenate(v) for n, v in out.items()}
+
+
+def recover_group_effects(raw: xr.Dataset, bm: BrmsModel, seed: int | None = None) -> xr.Dataset:
     """Add the varying effects ``r_k`` to the draws of a model that integrated them out.
 
-    One exact draw from ``r | y, θ`` per posterior draw (see ``bayesml.marginal``).
+    One exact draw from ``r | y, θ`` per posterior draw (see ``bayesml.marginal``); the
+    residuals ``y - eta`` and the residual variances come from the model's own graph.
     """
-    d, fx = bm.design, bm.design.fixed
+    d = bm.design
     chains, draws = raw.sizes["chain"], raw.sizes["draw"]
     S = chains * draws
-
-    def flat(name: str) -> np.ndarray:
-        x = raw[name].values
-        return x.reshape(S, *x.shape[2:])
-
-    eta = np.zeros((S, d.nobs))
-    if fx.intercept:
-        eta += flat("Intercept")[:, None]
-    if fx.coefs:
-        eta += flat("b") @ fx.Xc.T
-    if d.offset is not None:
-        eta += d.offset[None, :]
-    resid = d.response.y[None, :] - eta
-    se = d.response.se
-    if se is None:
-        v = flat("sigma") ** 2
-    elif "sigma" in raw:
-        v = flat("sigma")[:, None] ** 2 + se[None, :] ** 2
-    else:
-        v = np.broadcast_to(se[None, :] ** 2, (S, d.nobs))
+    graph = bm.graph or _rebuilt_graph(bm)
+    got = evaluate_on_draws(bm.model, {"resid": graph["resid"], "v": graph["variance"]}, raw)
+    resid = got["resid"]
+    v = got["v"] if got["v"].ndim > 1 and got["v"].shape[1] > 1 else got["v"].reshape(S)
     cov_inv = []
     for blk in d.blocks:
-        sd = flat(f"sd_{blk.id}")  # (S, m)
+        sd = raw[f"sd_{blk.id}"].values.reshape(S, -1)
         if blk.has_cor:
-            L = flat(f"L_{blk.id}")
+            L = raw[f"L_{blk.id}"].values.reshape(S, *raw[f"L_{blk.id}"].shape[2:])
             R = L @ np.swapaxes(L, -1, -2)
-            cov = sd[:, :, None] * R * sd[:, None, :]
-            cov_inv.append(np.linalg.inv(cov))
+            cov_inv.append(np.linalg.inv(sd[:, :, None] * R * sd[:, None, :]))
         else:
             cov_inv.append(np.stack([np.diag(1 / s**2) for s in sd]))
     rng = np.random.default_rng(None if seed is None else [seed, 7])
@@ -644,194 +498,27 @@ def recover_group_effects(raw, bm: BrmsModel, seed: int | None = None):
     for blk, r in zip(d.blocks, rs, strict=True):
         out[f"r_{blk.id}"] = xr.DataArray(
             r.reshape(chains, draws, blk.n_levels, len(blk.coefs)),
-            dims=("chain", "draw", blk.group, f"coef_{blk.id}"),
+            dims=("chain", "draw", blk.group, blk.coef_dim),
             coords={
                 "chain": raw["chain"].values,
                 "draw": raw["draw"].values,
                 blk.group: list(blk.levels),
-                f"coef_{blk.id}": list(blk.coefs),
+                blk.coef_dim: list(blk.coefs),
             },
         )
     return out
 
 
-def model_code(formula: str, data: pd.DataFrame, family: str | Family = "gaussian") -> str:
+def _rebuilt_graph(bm: BrmsModel) -> dict:
+    """The residual expressions of a loaded model (its graph was not kept)."""
+    graph: dict = {}
+    bm.model = build_model(bm.design, bm.family, bm.priors, bm.group_effects, graph=graph)
+    bm.graph = graph
+    return graph
+
+
+def model_code(
+    formula: str | BrmsFormula, data: pd.DataFrame, family: str | Family = "gaussian"
+) -> str:
     """The generated model in readable form (brms's ``make_stancode``)."""
     return make_model(formula, data, family).code()
-
-
-def _prior_text(row: PriorRow) -> str:
-    dist: PriorDist | None = parse_prior(row.prior)
-    text = "flat" if dist is None else str(dist)
-    bounds = []
-    if row.lb:
-        bounds.append(f"lower={row.lb}")
-    if row.ub:
-        bounds.append(f"upper={row.ub}")
-    return text + (f"  <{', '.join(bounds)}>" if bounds else "")
-
-
-def _marginal_lines(d: Design, dpars) -> list[str]:
-    covs = []
-    for b in d.blocks:
-        mid = f" * L_{b.id} * L_{b.id}' * " if b.has_cor else " * "
-        covs.append(f"Sigma_{b.id} = diag(sd_{b.id}){mid}diag(sd_{b.id})")
-    if "se" in d.additions:
-        resid = "sigma^2 + se^2" if dpars else "se^2"
-    else:
-        resid = "sigma^2"
-    return [
-        f"  // varying effects integrated out: {'; '.join(covs)} for every level",
-        f"  Y ~ multi_normal(eta, diag({resid}) + Z * blockdiag(Sigma) * Z');"
-        "  // by Woodbury, over independent components",
-        "  // r_k: drawn after sampling from N(M^-1 Z' V^-1 (Y - eta), M^-1),",
-        "  //      M = blockdiag(Sigma)^-1 + Z' V^-1 Z, V = the residual variances",
-    ]
-
-
-def _describe(bm: BrmsModel) -> str:
-    d, fam, pr = bm.design, bm.family, bm.priors
-    marginal = bm.group_effects == "marginal"
-    fx = d.fixed
-    out = [
-        f"// bayesml model for: {d.formula}",
-        f"// family: {fam.name}({fam.link_name}); varying effects: {bm.group_effects}",
-        "data {",
-        f"  N = {d.nobs};  // observations",
-        f"  Y[N];  // response '{d.formula.response}'",
-    ]
-    if fx.coefs:
-        means = ", ".join(f"{m:.6g}" for m in fx.means)
-        out.append(
-            f"  Xc[N, {len(fx.coefs)}];  // population-level design, columns: {', '.join(fx.coefs)}"
-        )
-        if fx.intercept:
-            out.append(f"  means_X = [{means}];  // Xc = X - means_X (centred for the Intercept)")
-    for name in ("trials", "se", "weights"):
-        if name in d.additions:
-            out.append(f"  {name}[N];  // {name}() on the left-hand side")
-    if d.offset is not None:
-        out.append(f"  offset[N];  // {' + '.join(f'offset({o})' for o in d.formula.offsets)}")
-    if fam.ordinal and d.response is not None:
-        cats = ", ".join(d.response.categories)
-        out.append(f"  nthres = {d.response.n_thresholds};  // categories: {cats}")
-    for blk in d.blocks:
-        out.append(f"  J_{blk.id}[N] in 1..{blk.n_levels};  // levels of '{blk.group}'")
-        out.append(
-            f"  Z_{blk.id}[N, {len(blk.coefs)}];  // group-level design: {', '.join(blk.coefs)}"
-        )
-    out.append("}")
-    out.append("parameters {")
-    if fx.coefs:
-        out.append(f"  b[{len(fx.coefs)}];  // {', '.join(fx.coefs)}")
-    if fam.ordinal:
-        out.append("  ordered Intercept[nthres];  // thresholds of the centred predictors")
-    elif fx.intercept:
-        out.append("  Intercept;  // intercept of the centred predictors")
-    signed = {b.id for b in d.blocks if marginal and has_signed_scales(b, pr)}
-    for blk in d.blocks:
-        k, m = blk.id, len(blk.coefs)
-        if k in signed:
-            note = f"signed group-level sds of '{blk.group}': sd_{k} = |sd_{k}_signed|"
-            out.append(f"  sd_{k}_signed[{m}];  // {note}")
-        else:
-            out.append(f"  sd_{k}[{m}] >= 0;  // group-level sds of '{blk.group}'")
-        if not marginal:
-            out.append(f"  z_{k}[{m}, {blk.n_levels}];  // standardised group-level effects")
-        if blk.has_cor:
-            out.append(f"  L_{k}[{m}, {m}];  // Cholesky factor of the correlation matrix")
-    dpars = fam.estimated_dpars(d.formula.additions)
-    for dp in dpars:
-        out.append(f"  {dp.name}{'' if dp.lb is None else ' >= ' + r_num(dp.lb)};")
-    out.append("}")
-    if not marginal:
-        out.append("transformed parameters {")
-        for blk in d.blocks:
-            k, size = blk.id, f"[{blk.n_levels}, {len(blk.coefs)}]"
-            if blk.has_cor:
-                out.append(f"  r_{k} = (diag(sd_{k}) * L_{k} * z_{k})';  // {size}")
-            else:
-                out.append(f"  r_{k} = (diag(sd_{k}) * z_{k})';  // {size}")
-        out.append("}")
-    out.append("model {")
-    terms = []
-    if fx.intercept and not fam.ordinal:
-        terms.append("Intercept")
-    if fx.coefs:
-        terms.append("Xc * b")
-    if not marginal:
-        terms += [f"rows_dot(Z_{b.id}, r_{b.id}[J_{b.id}])" for b in d.blocks]
-    if d.offset is not None:
-        terms.append("offset")
-    lp = " + ".join(terms) or "0"
-    out.append(f"  eta = {lp};")
-    if marginal:
-        out.extend(_marginal_lines(d, dpars))
-    args = ["inv_link(eta)" if fam.link_name != "identity" else "eta"]
-    if fam.ordinal:
-        args = ["eta", "Intercept"]
-    args += [dp.name for dp in dpars]
-    if "trials" in d.additions:
-        args.insert(0, "trials")
-    if "se" in d.additions:
-        args.append("se")
-    lik = "" if marginal else f"Y ~ {fam.name}({', '.join(args)})"
-    if "weights" in d.additions:
-        # brms multiplies each observation's log-likelihood by its weight
-        lik = f"target += weights * {fam.name}_lpdf(Y | {', '.join(args)})"
-    line = f"  {lik};"
-    if fam.link_name != "identity" and not fam.ordinal:
-        line += f"  // inv_link: inverse of the {fam.link_name} link"
-    elif fam.ordinal:
-        line += f"  // P(Y <= k) = inverse {fam.link_name}(Intercept[k] - eta)"
-    if lik:
-        out.append(line)
-    if fx.coefs:
-        for c in fx.coefs:
-            out.append(f"  b[{c}] ~ {_prior_text(pr.resolve('b', c))};")
-    if fam.ordinal and d.response is not None:
-        for k in range(1, d.response.n_thresholds + 1):
-            out.append(f"  Intercept[{k}] ~ {_prior_text(pr.resolve('Intercept', str(k)))};")
-    elif fx.intercept:
-        out.append(f"  Intercept ~ {_prior_text(pr.resolve('Intercept'))};")
-    for blk in d.blocks:
-        k = blk.id
-        for c in blk.coefs:
-            row = pr.resolve("sd", c, blk.group)
-            if k in signed:
-                signed_sd = f"sd_{k}_signed[{c}]"
-                out.append(
-                    f"  {signed_sd} ~ {_signed_dist(row)};"
-                    f"  // so sd_{k}[{c}] = |{signed_sd}| ~ {_prior_text(row)}"
-                )
-            else:
-                out.append(f"  sd_{k}[{c}] ~ {_prior_text(row)};")
-        if not marginal:
-            out.append(f"  to_vector(z_{k}) ~ std_normal();")
-        if blk.has_cor:
-            eta = _lkj_eta(pr, blk.group)
-            out.append(f"  L_{k} ~ lkj_corr_cholesky({eta:g});")
-            if k in signed:
-                out.append(
-                    f"  // sampled as L_{k} = diag(sign(sd_{k}_signed)) * L_{k}_signed,"
-                    " which has the same prior"
-                )
-    for dp in dpars:
-        out.append(f"  {dp.name} ~ {_prior_text(pr.resolve(dp.name))};")
-    out.append("}")
-    if fx.intercept:
-        out.append("generated quantities {")
-        if fam.ordinal:
-            out.append(
-                "  b_Intercept = Intercept + dot(means_X, b);  // thresholds, uncentred"
-                if fx.coefs
-                else "  b_Intercept = Intercept;"
-            )
-        else:
-            out.append(
-                "  b_Intercept = Intercept - dot(means_X, b);"
-                if fx.coefs
-                else "  b_Intercept = Intercept;"
-            )
-        out.append("}")
-    return "\n".join(out)

@@ -7,7 +7,8 @@ import math
 import numpy as np
 
 from .model import BrmsModel, prior_draws
-from .priors import improper_classes
+from .model_priors import improper_classes
+from .terms.matrix import formula_variables
 
 __all__ = ["conditional_effects", "plot_fit", "plot_priors", "plot_ranef", "pp_check"]
 
@@ -168,12 +169,10 @@ def conditional_effects(
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from .design import _variables
-
     data = fit.data
     f = fit.formula
     preds = (
-        [v for v in _variables(f.fixed, "population-level terms", f.text)]
+        [v for v in formula_variables(f.fixed, "population-level terms", f.text)]
         if f.fixed.strip() not in ("1", "0")
         else []
     )

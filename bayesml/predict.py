@@ -23,11 +23,14 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from .design import Design, GroupBlock, _evaluate, new_data_design
+from .design import Design, GroupBlock, new_data_design
+from .families import LINKS
 from .formula import parse_formula
 from .model import build_model
 from .sampling import quiet_pymc
 from .stats import stack_draws, stat_frame
+from .terms.matrix import evaluate, formulae_frame
+from .terms.monotonic import monotonic_coef
 
 __all__ = [
     "fitted",
@@ -81,12 +84,10 @@ def select_blocks(design: Design, re_formula) -> dict[int, tuple[str, ...]]:
     text = str(re_formula).strip()
     f = parse_formula(("y " + text) if text.startswith("~") else text)
     wanted: dict[str, set[str]] = {}
-    for t in f.group_terms:
-        if t.expr.strip() in ("1",):
-            names = {"Intercept"}
-        else:
-            _, names, _, _ = _evaluate(t.expr, design.data, f.text, "group-level term")
-            names = set(names)
+    frame = formulae_frame(design.data, design.data.columns)
+    for t in f.all_group_terms:
+        m = evaluate(t.expr, frame, f.text, "group-level term", design.rows)
+        names = set(m.names) | {monotonic_coef(mt) for mt in t.monotonic}
         wanted.setdefault(t.group, set()).update(names)
     unknown = [g for g in wanted if g not in design.groups]
     if unknown:
@@ -96,7 +97,9 @@ def select_blocks(design: Design, re_formula) -> dict[int, tuple[str, ...]]:
         )
     out = {}
     for b in design.blocks:
-        keep = tuple(c for c in b.coefs if c in wanted.get(b.group, set()))
+        # a re_formula term keeps that effect in every parameter's formula
+        kept = wanted.get(b.group, set())
+        keep = tuple(c for c, pc in zip(b.coefs, b.prior_coefs, strict=True) if pc in kept)
         if keep:
             out[b.id] = keep
     return out
@@ -129,33 +132,58 @@ def _new_level_draws(
     return np.einsum("sij,snj->sni", L, z)
 
 
+def _parameter_values(fit, model: pm.Model, var: str, ids):
+    """(dims, draws) of one free variable of a prediction model, from the registry's entries
+    whose draws live in it; None when the registry has none (varying effects)."""
+    post, reg = fit.posterior, fit.model.registry
+    entries = reg.of_var(var)
+    if not entries:  # one variable per coefficient (coefficients with priors of their own)
+        entries = [
+            p for p in reg.parameters
+            if p.kind == "draw" and p.index and f"{p.var}_{p.index[-1][1]}" == var
+        ]  # fmt: skip
+        return ((), stack_draws(post[entries[0].name])[ids]) if entries else None
+    if not entries[0].index:
+        return (), stack_draws(post[entries[0].name])[ids]
+    dim = entries[0].index[0][0]
+    by_label = {p.index[0][1]: p for p in entries}
+    labels = model.coords[dim]
+    cols = [
+        stack_draws(post[by_label[i if i in by_label else label].name])[ids]
+        for i, label in enumerate(labels)
+    ]
+    return (dim,), np.stack(cols, 1)
+
+
+def _effect_values(fit, blk: GroupBlock, new_levels, ids, method: str, rng) -> np.ndarray:
+    """A block's varying effects (draws, levels, coefficients) from brms's ``r_<g>`` arrays
+    (``r_<g>__<dpar>`` for another parameter's coefficients), new levels appended."""
+    post, g = fit.posterior, blk.group
+    cols = []
+    for coef, dpar in zip(blk.prior_coefs, blk.dpars, strict=True):
+        name = f"r_{g}" if dpar == "mu" else f"r_{g}__{dpar}"
+        r = post[name].sel({f"{g}__coef": coef}).transpose("chain", "draw", g)
+        cols.append(stack_draws(r)[ids])
+    r = np.stack(cols, axis=-1)  # (S, levels, m)
+    n_new = len(new_levels.get(blk.id, ()))
+    if n_new:
+        r = np.concatenate([r, _new_level_draws(fit, blk, r, n_new, method, ids, rng)], 1)
+    return r
+
+
 def _trace(fit, pdesign: Design, new_levels, ids, method: str, rng, model: pm.Model):
     """Draws under the prediction model's variable names, one chain."""
-    post = fit.posterior
-    fx = fit.design.fixed
     values: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
-    free = {v.name for v in model.free_RVs}
-    if "b" in free:
-        b = np.stack([stack_draws(post[f"b_{c}"])[ids] for c in fx.coefs], 1)
-        values["b"] = (("b_coef",), b)
-    if "Intercept" in free:
-        if fit.family.ordinal:
-            k = pdesign.response.n_thresholds
-            x = np.stack([stack_draws(post[f"Intercept[{i}]"])[ids] for i in range(1, k + 1)], 1)
-            values["Intercept"] = (("thres",), x)
-        else:
-            values["Intercept"] = ((), stack_draws(post["Intercept"])[ids])
-    for dp in fit.family.estimated_dpars(fit.formula.additions):
-        if dp.name in free:
-            values[dp.name] = ((), stack_draws(post[dp.name])[ids])
-    for blk in pdesign.blocks:
-        g = blk.group
-        r = post[f"r_{g}"].sel({f"{g}__coef": list(blk.coefs)})
-        r = stack_draws(r.transpose("chain", "draw", g, f"{g}__coef"))[ids]  # (S, levels, m)
-        n_new = len(new_levels.get(blk.id, ()))
-        if n_new:
-            r = np.concatenate([r, _new_level_draws(fit, blk, r, n_new, method, ids, rng)], 1)
-        values[f"r_{blk.id}"] = ((g, f"coef_{blk.id}"), r)
+    blocks = {f"r_{b.id}": b for b in pdesign.blocks}
+    for rv in model.free_RVs:
+        if rv.name in blocks:
+            blk = blocks[rv.name]
+            r = _effect_values(fit, blk, new_levels, ids, method, rng)
+            values[rv.name] = ((blk.group, blk.coef_dim), r)
+            continue
+        got = _parameter_values(fit, model, rv.name, ids)
+        if got is not None:
+            values[rv.name] = got
     n = len(ids)
     data_vars = {
         name: xr.DataArray(x[None], dims=("chain", "draw", *dims))
@@ -219,13 +247,29 @@ def _predictive(
     return x
 
 
-def posterior_linpred(fit, newdata=None, transform: bool = False, **kw) -> np.ndarray:
-    """Draws of the linear predictor, draws × rows (``transform=True``: on the response
-    scale, i.e. the inverse link applied; for ordinal models the latent eta)."""
-    eta = _predictive(fit, "linpred", newdata, **kw)
-    if transform and not fit.family.ordinal:
-        return fit.family.mu_link.inverse_np(eta)
-    return eta
+def posterior_linpred(
+    fit, newdata=None, transform: bool = False, dpar: str | None = None, **kw
+) -> np.ndarray:
+    """Draws of a linear predictor, draws × rows: mu's, or another parameter's with
+    ``dpar`` (``"sigma"``). ``transform=True`` applies the inverse link (for ordinal models mu
+    stays the latent eta). A parameter without a formula gives its draws, one column per row.
+    """
+    fam = fit.family
+    if dpar in (None, "mu"):
+        eta = _predictive(fit, "linpred", newdata, **kw)
+        return fam.mu_link.inverse_np(eta) if transform and not fam.ordinal else eta
+    if dpar in fit.design.dpars:
+        eta = _predictive(fit, f"linpred_{dpar}", newdata, **kw)
+        return LINKS[fam.dpar(dpar).link].inverse_np(eta) if transform else eta
+    estimated = [d.name for d in fam.estimated_dpars(fit.formula.additions, fit.design.dpars)]
+    if dpar not in estimated:
+        raise ValueError(
+            f"Family '{fam.name}' of this model has no parameter '{dpar}'; its parameters: "
+            f"{', '.join(['mu', *fit.design.dpars, *estimated])}."
+        )
+    n = len(newdata) if newdata is not None else fit.design.nobs
+    ids = _draw_ids(fit.settings.total_draws, kw.get("ndraws"), kw.get("seed"), kw.get("draw_ids"))
+    return np.repeat(fit.draws(dpar)[ids][:, None], n, axis=1)
 
 
 def posterior_epred(fit, newdata=None, **kw) -> np.ndarray:

@@ -1,39 +1,37 @@
-"""Stage 3 — priors: brms's default priors, prior strings, and the ``PriorTable``.
+"""The prior language: distributions as brms writes them, user priors, and the ``PriorTable``.
 
-The defaults follow brms 2.18 (``get_prior``): flat ``b``, a data-driven Student-t for the
-centred ``Intercept``, half Student-t for ``sd`` and ``sigma`` with the same scale, ``lkj(1)``
-for correlations. ``PriorTable`` prints exactly as brms prints its prior data frame.
+``parse_prior`` reads Stan-style prior strings (``student_t(3, 0, 2.5)``, ``lkj(1)``,
+``dirichlet(1)``, ``constant(1)``); ``prior()`` makes a user prior; ``PriorTable`` holds brms's
+prior data frame and prints exactly as brms prints it. A model's default table and the checks
+of user priors against it live in ``bayesml.model_priors``.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-import numpy as np
 import pandas as pd
 import pymc as pm
 
-from ._rformat import format_table, r_call, r_collate, r_mad, r_num, r_round
-from .design import Design, make_design
-from .families import ZERO_SHIFT_LINKS, Family, get_family
+from ._rformat import format_table, r_call, r_collate, r_num
 
 __all__ = [
+    "CORRELATION_DISTRIBUTIONS",
     "DISTRIBUTIONS",
-    "PriorSpec",
-    "PriorSpecs",
-    "prior",
-    "set_priors",
-    "validate_prior",
+    "SIMPLEX_DISTRIBUTIONS",
     "PriorDist",
     "PriorError",
     "PriorRow",
+    "PriorSpec",
+    "PriorSpecs",
     "PriorTable",
-    "default_priors",
-    "get_prior",
+    "as_specs",
     "parse_prior",
+    "prior",
+    "signed_form",
 ]
 
 
@@ -220,8 +218,9 @@ def signed_form(dist: PriorDist) -> PriorDist | None:
     return None
 
 
-# Distributions that only make sense for correlation matrices.
+# Distributions that only make sense for correlation matrices, and for simplexes (mo()).
 CORRELATION_DISTRIBUTIONS = ("lkj", "lkj_corr_cholesky")
+SIMPLEX_DISTRIBUTIONS = ("dirichlet",)
 SPECIAL_DISTRIBUTIONS = ("constant",)
 
 
@@ -255,7 +254,12 @@ def parse_prior(text: str) -> PriorDist | None:
     if not m:
         raise PriorError(f"Cannot read prior '{text}': expected a call such as 'normal(0, 10)'.")
     name, body = m.group(1), m.group(2)
-    known = (*DISTRIBUTIONS, *CORRELATION_DISTRIBUTIONS, *SPECIAL_DISTRIBUTIONS)
+    known = (
+        *DISTRIBUTIONS,
+        *CORRELATION_DISTRIBUTIONS,
+        *SIMPLEX_DISTRIBUTIONS,
+        *SPECIAL_DISTRIBUTIONS,
+    )
     if name not in known:
         raise PriorError(
             f"Unknown prior distribution '{name}' in '{text}'; known: {', '.join(known)}."
@@ -265,6 +269,8 @@ def parse_prior(text: str) -> PriorDist | None:
     except ValueError as err:
         raise PriorError(f"Cannot read the arguments of prior '{text}': {err}") from err
     want = len(DISTRIBUTIONS[name].params) if name in DISTRIBUTIONS else 1
+    if name in SIMPLEX_DISTRIBUTIONS and args:
+        want = len(args)  # one concentration for all elements, or one each
     if len(args) != want:
         raise PriorError(f"Prior '{text}': {name} takes {want} argument(s), got {len(args)}.")
     _check_arguments(text, name, args)
@@ -288,6 +294,8 @@ def _check_arguments(text: str, name: str, args: tuple[float, ...]) -> None:
             raise PriorError(f"Prior '{text}': uniform's lower bound must be below its upper.")
     elif name in CORRELATION_DISTRIBUTIONS and args[0] <= 0:
         raise PriorError(f"Prior '{text}': {name}'s eta must be positive, got {r_num(args[0])}.")
+    elif name in SIMPLEX_DISTRIBUTIONS and min(args) <= 0:
+        raise PriorError(f"Prior '{text}': dirichlet's concentrations must be positive.")
 
 
 def eval_number(text: str) -> float:
@@ -422,109 +430,6 @@ class PriorTable:
         return PriorTable(rows).sorted()
 
 
-def _default_scale(y: np.ndarray, family: Family) -> tuple[float, float]:
-    """brms's ``def_scale_prior``: (location, scale) of the Student-t defaults.
-
-    Transform y by the link (zeros → 0.1 first for log-type links), round median and mad to
-    one decimal; the scale is never below 2.5. Links without a data transform, and
-    factor-like responses, keep (0, 2.5).
-    """
-    link = family.prior_link
-    arr = np.asarray(y)
-    if link.data is None or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        return 0.0, 2.5
-    y = arr.astype(float)
-    if link.name in ZERO_SHIFT_LINKS:
-        y = np.where(y == 0, 0.1, y)
-    with np.errstate(all="ignore"):
-        yl = link.data(y)
-    loc, scale = 0.0, 2.5
-    s = r_round(r_mad(yl), 1)
-    if math.isfinite(s):
-        scale = max(2.5, s)
-    m = r_round(float(np.median(yl)), 1)
-    if math.isfinite(m):
-        loc = m
-    return loc, scale
-
-
-def default_priors(design: Design, family: Family) -> PriorTable:
-    """brms 2.18's default prior table for a design and family."""
-    loc, scale = _default_scale(design.y, family)
-    if design.offset is not None:
-        # brms subtracts the mean offset from the location without rounding again
-        loc = loc - float(np.mean(design.offset))
-    # A negative zero would print as "-0"; R prints 0.
-    loc = loc + 0.0
-    scale_prior = r_call("student_t", (3, 0, scale))
-    rows: list[PriorRow] = []
-    if design.fixed.coefs:
-        rows.append(PriorRow(class_="b"))
-        rows.extend(PriorRow(class_="b", coef=c, source="(vectorized)") for c in design.fixed.coefs)
-    if family.ordinal:
-        rows.append(PriorRow(r_call("student_t", (3, 0, 2.5)), "Intercept"))
-        n_thres = design.response.n_thresholds if design.response is not None else 0
-        rows.extend(
-            PriorRow("", "Intercept", coef=str(k), source="(vectorized)")
-            for k in range(1, n_thres + 1)
-        )
-    elif design.fixed.intercept:
-        rows.append(PriorRow(r_call("student_t", (3, loc, scale)), "Intercept"))
-    cor_groups = [b.group for b in design.blocks if b.has_cor]
-    if cor_groups:
-        rows.append(PriorRow("lkj(1)", "cor"))
-        rows.extend(
-            PriorRow("", "cor", group=g, source="(vectorized)") for g in dict.fromkeys(cor_groups)
-        )
-    if design.blocks:
-        rows.append(PriorRow(scale_prior, "sd", lb="0"))
-        for g in design.groups:
-            rows.append(PriorRow("", "sd", group=g, lb="0", source="(vectorized)"))
-            rows.extend(
-                PriorRow("", "sd", coef=c, group=g, lb="0", source="(vectorized)")
-                for c in design.group_coefs(g)
-            )
-    for d in family.estimated_dpars(design.formula.additions):
-        prior = scale_prior if d.default == "scale" else d.default
-        lb = "" if d.lb is None else _bound(d.lb)
-        ub = "" if d.ub is None else _bound(d.ub)
-        rows.append(PriorRow(prior, d.name, lb=lb, ub=ub))
-    return PriorTable(rows).sorted()
-
-
-def _bound(x: float) -> str:
-    return r_num(x)
-
-
-def get_prior(
-    formula: str,
-    data: pd.DataFrame,
-    family: str | Family = "gaussian",
-    prior: PriorSpec | Iterable[PriorSpec] | None = None,
-) -> PriorTable:
-    """The prior table brms's ``get_prior`` shows for a model, before fitting.
-
-    Parameters
-    ----------
-    formula : str
-        brms/lme4 formula, e.g. ``"Reaction ~ Days + (Days | Subject)"``.
-    data : pandas.DataFrame
-    family : str or Family
-    prior : PriorSpec or list of PriorSpec, optional
-        User priors (``prior("normal(0, 1)", class_="b", coef="Days") + ...``); they replace
-        the defaults they name and are marked ``user``.
-
-    Returns
-    -------
-    PriorTable
-        Prints identically to brms 2.18.
-    """
-    fam = get_family(family)
-    design = make_design(formula, data, fam)
-    table = default_priors(design, fam)
-    return set_priors(table, prior, design, fam) if prior is not None else table
-
-
 # -- user priors --------------------------------------------------------------------------
 
 
@@ -559,7 +464,7 @@ class PriorSpecs(tuple):
     def __add__(self, other) -> PriorSpecs:
         if isinstance(other, PriorSpec):
             return PriorSpecs((*self, other))
-        return PriorSpecs((*self, *_as_specs(other)))
+        return PriorSpecs((*self, *as_specs(other)))
 
     def __str__(self) -> str:
         return "\n".join(map(str, self))
@@ -621,7 +526,7 @@ def prior(
     )
 
 
-def _as_specs(prior) -> tuple[PriorSpec, ...]:
+def as_specs(prior) -> tuple[PriorSpec, ...]:
     if prior is None:
         return ()
     if isinstance(prior, PriorSpec):
@@ -635,145 +540,3 @@ def _as_specs(prior) -> tuple[PriorSpec, ...]:
         if not isinstance(s, PriorSpec):
             raise TypeError(f"Expected priors made with bayesml.prior(), got {type(s).__name__}.")
     return specs
-
-
-def _class_support(class_: str, family: Family) -> tuple[float, float]:
-    """The natural bounds of a class's parameters."""
-    if class_ == "sd":
-        return 0.0, math.inf
-    if class_ == "cor":
-        return -1.0, 1.0
-    for d in family.dpars:
-        if d.name == class_:
-            return (
-                -math.inf if d.lb is None else d.lb,
-                math.inf if d.ub is None else d.ub,
-            )
-    return -math.inf, math.inf
-
-
-def _valid(rows: list[str]) -> str:
-    return ", ".join(f"'{r}'" for r in rows) if rows else "none"
-
-
-def set_priors(
-    table: PriorTable, prior, design: Design | None = None, family: Family | None = None
-) -> PriorTable:
-    """Put user priors into a prior table, checking each against the model (brms's
-    ``validate_prior``).
-
-    Raises
-    ------
-    PriorError
-        Unknown class; a coefficient or group the model does not have (the valid ones are
-        listed); ``lkj`` on a class other than ``cor`` or another distribution on ``cor``;
-        bounds that contradict the class or are given with ``coef``; a prior on a parameter
-        the family does not have.
-    """
-    from .families import FAMILIES
-
-    fam = family or get_family("gaussian")
-    rows = list(table.rows)
-    classes = list(dict.fromkeys(r.class_ for r in rows))
-    for spec in _as_specs(prior):
-        where = f"prior '{spec}'"
-        dist = parse_prior(spec.prior)
-        if spec.class_ not in classes:
-            dpars_anywhere = {d.name for f in FAMILIES.values() for d in f.dpars}
-            if spec.class_ in dpars_anywhere:
-                own = [d.name for d in fam.estimated_dpars()]
-                raise PriorError(
-                    f"Family '{fam.name}' has no parameter '{spec.class_}' ({where}); "
-                    f"its distributional parameters: {', '.join(own) or 'none'}."
-                )
-            raise PriorError(
-                f"Unknown prior class '{spec.class_}' ({where}); classes in this model: "
-                f"{', '.join(classes)}."
-            )
-        if dist is not None and dist.name in CORRELATION_DISTRIBUTIONS and spec.class_ != "cor":
-            raise PriorError(
-                f"'{dist.name}' is a prior for correlation matrices (class 'cor'), "
-                f"not for class '{spec.class_}' ({where})."
-            )
-        if spec.class_ == "cor" and (dist is None or dist.name not in CORRELATION_DISTRIBUTIONS):
-            raise PriorError(
-                f"The only supported prior for correlation matrices is 'lkj' ({where})."
-            )
-        if (spec.lb or spec.ub) and spec.coef:
-            raise PriorError(
-                f"Bounds apply to a whole class: give lb/ub without coef ({where}), as in brms."
-            )
-        lo, hi = _class_support(spec.class_, fam)
-        for label, value in (("lb", spec.lb), ("ub", spec.ub)):
-            if value and not lo <= float(value) <= hi:
-                raise PriorError(
-                    f"Bound {label} = {value} contradicts class '{spec.class_}', whose "
-                    f"parameters lie in [{r_num(lo)}, {r_num(hi)}] ({where})."
-                )
-        if spec.lb and spec.ub and float(spec.lb) >= float(spec.ub):
-            raise PriorError(f"lb must be below ub ({where}).")
-        in_class = [r for r in rows if r.class_ == spec.class_ and r.dpar == spec.dpar]
-        if spec.group and spec.group not in {r.group for r in in_class if r.group}:
-            groups = sorted({r.group for r in in_class if r.group})
-            raise PriorError(
-                f"Group '{spec.group}' has no '{spec.class_}' parameters in this model "
-                f"({where}); valid groups: {_valid(groups)}."
-            )
-        match = [r for r in in_class if r.coef == spec.coef and r.group == spec.group]
-        if not match:
-            coefs = sorted(
-                {r.coef for r in in_class if r.coef and r.group == spec.group}, key=r_collate
-            )
-            scope = f" in group '{spec.group}'" if spec.group else ""
-            raise PriorError(
-                f"Coefficient '{spec.coef}' is not a '{spec.class_}' parameter{scope} of this "
-                f"model ({where}); valid coefficients: {_valid(coefs)}."
-            )
-        old = match[0]
-        new = replace(
-            old,
-            prior=spec.prior,
-            source="user",
-            lb=spec.lb or old.lb,
-            ub=spec.ub or old.ub,
-        )
-        rows[rows.index(old)] = new
-    return PriorTable(rows).sorted()
-
-
-def validate_prior(
-    prior,
-    formula: str,
-    data: pd.DataFrame,
-    family: str | Family = "gaussian",
-) -> PriorTable:
-    """Check user priors against a model and return the table the model will use.
-
-    Printed like brms 2.18's ``validate_prior`` (correlations as ``lkj_corr_cholesky`` rows of
-    class ``L``; user rows marked ``user``).
-    """
-    fam = get_family(family)
-    design = make_design(formula, data, fam)
-    return set_priors(default_priors(design, fam), prior, design, fam).as_fitted()
-
-
-def improper_classes(table: PriorTable, design: Design, family: Family) -> list[str]:
-    """Parameters whose prior is flat (improper), as brms names them for prior-only sampling."""
-    out = []
-    fx = design.fixed
-    for c in fx.coefs:
-        if parse_prior(table.resolve("b", c).prior) is None:
-            out.append("b")
-            break
-    if fx.intercept and not family.ordinal:
-        if parse_prior(table.resolve("Intercept").prior) is None:
-            out.append("Intercept")
-    for blk in design.blocks:
-        for c in blk.coefs:
-            if parse_prior(table.resolve("sd", c, blk.group).prior) is None:
-                out.append("sd")
-                break
-    for d in family.estimated_dpars(design.formula.additions):
-        if parse_prior(table.resolve(d.name).prior) is None:
-            out.append(d.name)
-    return list(dict.fromkeys(out))

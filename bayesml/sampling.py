@@ -352,7 +352,8 @@ def sample_prior_only(
         A parameter has a flat (improper) prior: brms's message, naming the parameter.
     """
     from .model import ordered_threshold_draws
-    from .priors import PriorError, improper_classes
+    from .model_priors import improper_classes
+    from .priors import PriorError
 
     warmup = iter // 2 if warmup is None else warmup
     bad = improper_classes(bm.priors, bm.design, bm.family)

@@ -34,7 +34,8 @@ from scipy import stats
 from .families import get_family
 from .fit import Fit, brms_posterior
 from .model import make_model
-from .priors import PriorError, PriorRow, PriorTable, improper_classes
+from .model_priors import improper_classes
+from .priors import PriorError, PriorRow, PriorTable
 from .sampling import (
     SamplerSettings,
     check_settings,
@@ -83,22 +84,22 @@ class SBCResult:
         edges = np.floor(np.arange(L1) * bins / L1).astype(int)
         expected = np.bincount(edges, minlength=bins) / L1
         counts = {
-            p: np.bincount(edges[self.ranks[p].to_numpy(int)], minlength=bins)
+            p: np.bincount(edges[self.ranks[p].dropna().to_numpy(int)], minlength=bins)
             for p in self.ranks.columns
-        }
+        }  # failed replications have no ranks
         return pd.DataFrame(counts).T, expected
 
     def uniformity(self, bins: int = 10) -> pd.DataFrame:
         """Chi-square test of uniform ranks per parameter: statistic, degrees of freedom,
         p-value, and the largest bin count's deviation in binomial standard deviations."""
         counts, expected = self.bin_counts(bins)
-        n = len(self.ranks)
+        n = counts.sum(axis=1).to_numpy()[:, None]
         e = expected * n
         chi2 = ((counts - e) ** 2 / e).sum(axis=1)
         sd = np.sqrt(n * expected * (1 - expected))
         return pd.DataFrame(
             {
-                "n": n,
+                "n": n[:, 0],
                 "chi2": chi2,
                 "df": bins - 1,
                 "p_value": stats.chi2.sf(chi2, bins - 1),
@@ -112,7 +113,7 @@ class SBCResult:
 
         counts, expected = self.bin_counts(bins)
         names = list(parameters or counts.index)
-        n = len(self.ranks)
+        n = int(counts.sum(axis=1).max())
         nrow = math.ceil(len(names) / ncol)
         fig, axes = plt.subplots(
             nrow, ncol, figsize=(3.2 * ncol, 2.4 * nrow), squeeze=False, sharey=True

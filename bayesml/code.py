@@ -1,0 +1,274 @@
+"""The generated model in readable form (the analogue of brms's Stan code).
+
+Rendered from the model itself: the parameters block lists the PyMC model's free variables
+with the brms names the parameter registry gives their entries, the priors come from the prior
+rows those entries resolve to, and the predictors from the design's terms. A model built
+differently prints differently; nothing here restates the model by hand.
+"""
+
+from __future__ import annotations
+
+from ._rformat import r_num
+from .effects import has_signed_scales
+from .priors import PriorDist, parse_prior
+from .rvs import lkj_eta, signed_dist
+from .terms.base import dpar_suffix, prior_dpar
+
+__all__ = ["describe"]
+
+
+def _prior_text(row) -> str:
+    dist: PriorDist | None = parse_prior(row.prior)
+    text = "flat" if dist is None else str(dist)
+    bounds = []
+    if row.lb:
+        bounds.append(f"lower={row.lb}")
+    if row.ub:
+        bounds.append(f"upper={row.ub}")
+    return text + (f"  <{', '.join(bounds)}>" if bounds else "")
+
+
+def _shape(model, name: str) -> str:
+    shape = tuple(int(n) for n in model[name].shape.eval()) if name in model.named_vars else ()
+    return f"[{', '.join(map(str, shape))}]" if shape else ""
+
+
+def _data_lines(bm) -> list[str]:
+    d, fam = bm.design, bm.family
+    out = [
+        "data {",
+        f"  N = {d.nobs};  // observations",
+        f"  Y[N];  // response '{d.formula.response}'",
+    ]
+    for dpar, pred in d.predictors.items():
+        fx, sfx = pred.fixed, dpar_suffix(dpar)
+        if fx.coefs:
+            out.append(
+                f"  Xc{sfx}[N, {len(fx.coefs)}];  // population-level design"
+                f"{'' if dpar == 'mu' else ' of ' + dpar}, columns: {', '.join(fx.coefs)}"
+            )
+            if fx.intercept:
+                means = ", ".join(f"{m:.6g}" for m in fx.means)
+                out.append(
+                    f"  means_X{sfx} = [{means}];  // Xc{sfx} = X{sfx} - means_X{sfx} "
+                    "(centred for the Intercept)"
+                )
+        for m in pred.monotonic:
+            for var, steps in zip(m.simplex_vars(), m.steps, strict=True):
+                out.append(f"  Xmo{var[4:]}[N] in 0..{steps};  // {m.term.label}")
+        if pred.offset is not None:
+            offsets = [p for p in d.formula.predictors if p.dpar == dpar][0].offsets
+            out.append(f"  offset{sfx}[N];  // {' + '.join(f'offset({o})' for o in offsets)}")
+    for name in ("trials", "se", "weights"):
+        if name in d.additions:
+            out.append(f"  {name}[N];  // {name}() on the left-hand side")
+    if fam.ordinal and d.response is not None:
+        cats = ", ".join(d.response.categories)
+        out.append(f"  nthres = {d.response.n_thresholds};  // categories: {cats}")
+    for blk in d.blocks:
+        out.append(f"  J_{blk.id}[N] in 1..{blk.n_levels};  // levels of '{blk.group}'")
+        out.append(
+            f"  Z_{blk.id}[N, {len(blk.coefs)}];  // group-level design: {', '.join(blk.coefs)}"
+        )
+    out.append("}")
+    return out
+
+
+def _parameter_lines(bm, signed: set[int]) -> list[str]:
+    d, model = bm.design, bm.model
+    marginal = bm.group_effects == "marginal"
+    free = {v.name for v in model.free_RVs} | {v.name for v in model.deterministics}
+    out = ["parameters {"]
+    for dpar, pred in d.predictors.items():
+        fx = pred.fixed
+        if fx.coefs:
+            labels = ", ".join(p.name for p in bm.registry.of_var(fx.b_var))
+            out.append(f"  {fx.b_var}[{len(fx.coefs)}];  // {labels}")
+        if pred.monotonic:
+            var = f"bsp{dpar_suffix(dpar)}"
+            out.append(f"  {var}{_shape(model, var)};  // monotonic slopes")
+            for m in pred.monotonic:
+                for v in m.simplex_vars():
+                    out.append(f"  simplex {v}{_shape(model, v)};  // {m.term.label}")
+        if dpar == "mu" and bm.family.ordinal:
+            out.append("  ordered Intercept[nthres];  // thresholds of the centred predictors")
+        elif fx.sampled_intercept:
+            out.append(f"  {fx.intercept_var};  // intercept of the centred predictors")
+    for blk in d.blocks:
+        k, m = blk.id, len(blk.coefs)
+        if k in signed:
+            note = f"signed group-level sds of '{blk.group}': sd_{k} = |sd_{k}_signed|"
+            out.append(f"  sd_{k}_signed[{m}];  // {note}")
+        else:
+            out.append(f"  sd_{k}[{m}] >= 0;  // group-level sds of '{blk.group}'")
+        if not marginal:
+            out.append(f"  z_{k}[{m}, {blk.n_levels}];  // standardised group-level effects")
+        if blk.has_cor:
+            out.append(f"  L_{k}[{m}, {m}];  // Cholesky factor of the correlation matrix")
+    for dp in bm.family.estimated_dpars(d.formula.additions, d.dpars):
+        if dp.name in free:
+            out.append(f"  {dp.name}{'' if dp.lb is None else ' >= ' + r_num(dp.lb)};")
+    out.append("}")
+    return out
+
+
+def _predictor_line(bm, dpar: str, pred) -> str:
+    fx, sfx = pred.fixed, dpar_suffix(dpar)
+    terms = []
+    if fx.sampled_intercept:
+        terms.append(fx.intercept_var)
+    if fx.coefs:
+        terms.append(f"Xc{sfx} * {fx.b_var}")
+    for j, m in enumerate(pred.monotonic, start=1):
+        mo = " .* ".join(f"mo({v}, Xmo{v[4:]})" for v in m.simplex_vars())
+        cov = f" .* Csp{sfx}_{j}" if m.covariate is not None else ""
+        terms.append(f"bsp{sfx}[{j}] * {mo}{cov}")
+    if bm.group_effects != "marginal":
+        for b in bm.design.blocks:
+            if dpar in b.dpars:
+                cols = ", ".join(str(j + 1) for j in b.columns_of(dpar))
+                terms.append(f"rows_dot(Z_{b.id}[, {{{cols}}}], r_{b.id}[J_{b.id}, {{{cols}}}])")
+    if pred.offset is not None:
+        terms.append(f"offset{sfx}")
+    lp = " + ".join(terms) or "0"
+    if dpar == "mu":
+        return f"  eta = {lp};"
+    link = bm.family.dpar(dpar).link
+    return f"  {dpar} = inv_{link}({lp});  // {dpar}'s link: {link}"
+
+
+def _marginal_lines(bm, resid: str) -> list[str]:
+    covs = []
+    for b in bm.design.blocks:
+        mid = f" * L_{b.id} * L_{b.id}' * " if b.has_cor else " * "
+        covs.append(f"Sigma_{b.id} = diag(sd_{b.id}){mid}diag(sd_{b.id})")
+    return [
+        f"  // varying effects integrated out: {'; '.join(covs)} for every level",
+        f"  Y ~ multi_normal(eta, diag({resid}) + Z * blockdiag(Sigma) * Z');"
+        "  // by Woodbury, over independent components",
+        "  // r_k: drawn after sampling from N(M^-1 Z' V^-1 (Y - eta), M^-1),",
+        "  //      M = blockdiag(Sigma)^-1 + Z' V^-1 Z, V = the residual variances",
+    ]
+
+
+def _likelihood_lines(bm) -> list[str]:
+    d, fam = bm.design, bm.family
+    marginal = bm.group_effects == "marginal"
+    estimated = [dp.name for dp in fam.estimated_dpars(d.formula.additions, d.dpars)]
+    has_sigma = "sigma" in estimated or "sigma" in d.dpars
+    if marginal:
+        if "se" in d.additions:
+            resid = "sigma^2 + se^2" if has_sigma else "se^2"
+        else:
+            resid = "sigma^2"
+        return _marginal_lines(bm, resid)
+    args = ["inv_link(eta)" if fam.link_name != "identity" else "eta"]
+    if fam.ordinal:
+        args = ["eta", "Intercept"]
+    args += [dp.name for dp in fam.estimated_dpars(d.formula.additions, d.dpars)]
+    args += list(d.dpars)
+    if "trials" in d.additions:
+        args.insert(0, "trials")
+    if "se" in d.additions:
+        args.append("se")
+    lik = f"Y ~ {fam.name}({', '.join(args)})"
+    if "weights" in d.additions:
+        # brms multiplies each observation's log-likelihood by its weight
+        lik = f"target += weights * {fam.name}_lpdf(Y | {', '.join(args)})"
+    line = f"  {lik};"
+    if fam.link_name != "identity" and not fam.ordinal:
+        line += f"  // inv_link: inverse of the {fam.link_name} link"
+    elif fam.ordinal:
+        line += f"  // P(Y <= k) = inverse {fam.link_name}(Intercept[k] - eta)"
+    return [line]
+
+
+def _prior_lines(bm, signed: set[int]) -> list[str]:
+    d, pr = bm.design, bm.priors
+    out = []
+    for p in bm.registry:
+        if p.class_ == "b" and p.var.startswith("b"):
+            out.append(f"  {p.var}[{p.coef}] ~ {_prior_text(pr.resolve('b', p.coef, '', p.dpar))};")
+    for p in bm.registry:
+        if p.class_ == "Intercept" and p.section == "" and p.var:
+            out.append(f"  {p.var}{'[' + p.coef + ']' if p.coef else ''} ~ "
+                       f"{_prior_text(pr.resolve('Intercept', p.coef, '', p.dpar))};")  # fmt: skip
+        if p.class_ == "simo" and p.index[0][1] == 0:
+            out.append(f"  {p.var} ~ {_prior_text(pr.resolve('simo', p.coef, '', p.dpar))};")
+    for blk in d.blocks:
+        k = blk.id
+        for c, pc, dp in zip(blk.coefs, blk.prior_coefs, blk.dpars, strict=True):
+            row = pr.resolve("sd", pc, blk.group, prior_dpar(dp))
+            if k in signed:
+                signed_sd = f"sd_{k}_signed[{c}]"
+                out.append(
+                    f"  {signed_sd} ~ {signed_dist(row)};"
+                    f"  // so sd_{k}[{c}] = |{signed_sd}| ~ {_prior_text(row)}"
+                )
+            else:
+                out.append(f"  sd_{k}[{c}] ~ {_prior_text(row)};")
+        if bm.group_effects != "marginal":
+            out.append(f"  to_vector(z_{k}) ~ std_normal();")
+        if blk.has_cor:
+            out.append(f"  L_{k} ~ lkj_corr_cholesky({lkj_eta(pr, blk.group):g});")
+            if k in signed:
+                out.append(
+                    f"  // sampled as L_{k} = diag(sign(sd_{k}_signed)) * L_{k}_signed,"
+                    " which has the same prior"
+                )
+    for dp in bm.family.estimated_dpars(d.formula.additions, d.dpars):
+        out.append(f"  {dp.name} ~ {_prior_text(pr.resolve(dp.name))};")
+    return out
+
+
+def _generated_lines(bm) -> list[str]:
+    out = []
+    for dpar, pred in bm.design.predictors.items():
+        fx, sfx = pred.fixed, dpar_suffix(dpar)
+        if not fx.intercept:
+            continue
+        name = f"b_{'' if dpar == 'mu' else dpar + '_'}Intercept"
+        icpt = fx.intercept_var
+        if dpar == "mu" and bm.family.ordinal:
+            out.append(
+                "  b_Intercept = Intercept + dot(means_X, b);  // thresholds, uncentred"
+                if fx.coefs
+                else "  b_Intercept = Intercept;"
+            )
+        elif fx.coefs:
+            out.append(f"  {name} = {icpt} - dot(means_X{sfx}, {fx.b_var});")
+        else:
+            out.append(f"  {name} = {icpt};")
+    return ["generated quantities {", *out, "}"] if out else []
+
+
+def describe(bm) -> str:
+    """The readable model of a ``BrmsModel``."""
+    d, fam = bm.design, bm.family
+    marginal = bm.group_effects == "marginal"
+    signed = {b.id for b in d.blocks if marginal and has_signed_scales(b, bm.priors)}
+    links = fam.links_line(d.dpars)
+    out = [
+        f"// bayesml model for: {d.formula}",
+        f"// family: {fam.name}({fam.link_name}); links: {links}; "
+        f"varying effects: {bm.group_effects}",
+        *_data_lines(bm),
+        *_parameter_lines(bm, signed),
+    ]
+    if not marginal and d.blocks:
+        out.append("transformed parameters {")
+        for blk in d.blocks:
+            k, size = blk.id, f"[{blk.n_levels}, {len(blk.coefs)}]"
+            if blk.has_cor:
+                out.append(f"  r_{k} = (diag(sd_{k}) * L_{k} * z_{k})';  // {size}")
+            else:
+                out.append(f"  r_{k} = (diag(sd_{k}) * z_{k})';  // {size}")
+        out.append("}")
+    out.append("model {")
+    for dpar, pred in d.predictors.items():
+        out.append(_predictor_line(bm, dpar, pred))
+    out += _likelihood_lines(bm)
+    out += _prior_lines(bm, signed)
+    out.append("}")
+    out += _generated_lines(bm)
+    return "\n".join(out)

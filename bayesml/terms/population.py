@@ -1,0 +1,193 @@
+"""Population-level effects of one predictor (brms's ``b`` and ``Intercept``).
+
+The design matrix comes from formulae in R's column order with brms's names; with an intercept
+it is centred (brms's ``Xc``) and the model samples the intercept of the centred predictors
+(``Intercept``, ``Intercept_sigma``), from which ``b_Intercept = Intercept - means · b``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytensor.tensor as pt
+
+from ..formula import PredictorFormula
+from ..rvs import coefficient_vector, prior_rv
+from .base import Parameter, dpar_prefix, dpar_suffix, prior_dpar
+from .matrix import Matrix, evaluate, evaluate_new
+
+__all__ = [
+    "Collinearity",
+    "FixedDesign",
+    "collinear_columns",
+    "population_at",
+    "population_design",
+    "population_eta",
+    "population_parameters",
+]
+
+
+@dataclass
+class FixedDesign:
+    """Population-level design of one predictor without the intercept column.
+
+    ``X`` is uncentred; with an intercept the model uses ``X - means`` (brms's ``Xc``) and
+    recovers ``b_Intercept = Intercept - means @ b``.
+    """
+
+    X: np.ndarray
+    coefs: tuple[str, ...]
+    intercept: bool
+    means: np.ndarray
+    terms: Matrix | None = None  # the evaluated terms, to evaluate new data
+    dpar: str = "mu"
+    thresholds: bool = False  # ordinal thresholds take the intercept's place (mu of cumulative)
+
+    @property
+    def sampled_intercept(self) -> bool:
+        """Whether the model samples an intercept of its own for this predictor."""
+        return self.intercept and not self.thresholds
+
+    @property
+    def Xc(self) -> np.ndarray:
+        return self.X - self.means if self.intercept else self.X
+
+    @property
+    def b_var(self) -> str:
+        """Model variable of the slopes: ``b``, ``b_sigma``."""
+        return f"b{dpar_suffix(self.dpar)}"
+
+    @property
+    def intercept_var(self) -> str:
+        """Model variable of the centred intercept: ``Intercept``, ``Intercept_sigma``."""
+        return f"Intercept{dpar_suffix(self.dpar)}"
+
+    @property
+    def coef_dim(self) -> str:
+        return f"{self.b_var}_coef"
+
+
+def population_design(
+    pf: PredictorFormula, frame: pd.DataFrame, formula: str, rows: np.ndarray
+) -> FixedDesign:
+    """The population-level design of one predictor from the data."""
+    m = evaluate(pf.fixed, frame, formula, "population-level term", rows)
+    return _design(m, pf.dpar)
+
+
+def population_at(fixed: FixedDesign, newdata: pd.DataFrame, rows: np.ndarray) -> FixedDesign:
+    """The fitted design on new data: same columns, centred with the training means."""
+    if fixed.terms is None:
+        return replace(fixed, X=np.zeros((len(newdata), 0)))
+    m = evaluate_new(fixed.terms, newdata, "population-level term", rows)
+    X, _ = m.without_intercept()
+    return replace(fixed, X=X)
+
+
+def _design(m: Matrix, dpar: str) -> FixedDesign:
+    X, coefs = m.without_intercept()
+    means = X.mean(axis=0) if m.intercept else np.zeros(len(coefs))
+    return FixedDesign(X, coefs, m.intercept, means, m, dpar)
+
+
+def population_parameters(fixed: FixedDesign) -> dict[str, list[Parameter]]:
+    """The predictor's parameters: ``{"intercept": [b_Intercept], "slopes": [b_x, ...],
+    "centred": [Intercept]}`` (brms lists every intercept before every slope)."""
+    px, dp = dpar_prefix(fixed.dpar), prior_dpar(fixed.dpar)
+    out: dict[str, list[Parameter]] = {"intercept": [], "slopes": [], "centred": []}
+    if fixed.sampled_intercept:
+        out["intercept"].append(
+            Parameter(
+                f"b_{px}Intercept",
+                "Intercept",
+                dpar=dp,
+                var=f"b_{px}Intercept",
+                section="population",
+                label=f"{px}Intercept",
+            )
+        )
+        out["centred"].append(
+            Parameter(fixed.intercept_var, "Intercept", dpar=dp, var=fixed.intercept_var)
+        )
+    for c in fixed.coefs:
+        out["slopes"].append(
+            Parameter(
+                f"b_{px}{c}",
+                "b",
+                coef=c,
+                dpar=dp,
+                var=fixed.b_var,
+                index=((fixed.coef_dim, c),),
+                section="population",
+                label=f"{px}{c}",
+            )
+        )
+    return out
+
+
+def population_eta(fixed: FixedDesign, priors, model: pm.Model):
+    """Add the slopes (and the intercept) to the model; return their part of the linear
+    predictor and ``{"b": slopes, "intercept": centred intercept}`` (None where absent)."""
+    eta = pt.zeros(fixed.X.shape[0])
+    dp = prior_dpar(fixed.dpar)
+    b = None
+    if fixed.coefs:
+        model.add_coord(fixed.coef_dim, fixed.coefs)
+        Xc = pm.Data(f"Xc{dpar_suffix(fixed.dpar)}", fixed.Xc, dims=("obs", fixed.coef_dim))
+        b = coefficient_vector(fixed.b_var, "b", fixed.coefs, fixed.coef_dim, priors, dpar=dp)
+        eta = eta + pt.dot(Xc, b)
+    icpt = None
+    if fixed.sampled_intercept:
+        icpt = prior_rv(fixed.intercept_var, priors.resolve("Intercept", dpar=dp))
+        eta = eta + icpt
+        # brms's b_Intercept: the intercept of the uncentred predictors
+        shift = pt.dot(np.asarray(fixed.means), b) if b is not None else 0.0
+        pm.Deterministic(f"b_{dpar_prefix(fixed.dpar)}Intercept", icpt - shift)
+    return eta, {"b": b, "intercept": icpt}
+
+
+@dataclass(frozen=True)
+class Collinearity:
+    """A population-level column that the others (and the intercept) determine exactly."""
+
+    column: str
+    depends_on: tuple[str, ...]  # the columns it is a combination of (empty: it is constant)
+    weights: tuple[float, ...]  # column = sum(weights * depends_on) after centring
+
+
+def collinear_columns(fixed: FixedDesign, tol: float = 1e-7) -> list[Collinearity]:
+    """Columns of the population-level design that are exact linear combinations of others
+    (after centring when the model has an intercept, so a constant column shows up as one).
+
+    A pivoted QR decomposition finds the rank, as lme4 does before it drops columns; each
+    column beyond the rank is then written in terms of the independent ones.
+    """
+    from scipy.linalg import lstsq, qr
+
+    M = fixed.Xc
+    if M.shape[1] == 0:
+        return []
+    norms = np.linalg.norm(M, axis=0)
+    scale = np.where(norms > 0, norms, 1.0)
+    _, R, piv = qr(M / scale, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(R))
+    rank = int((diag > tol * max(diag.max(), 1.0)).sum()) if len(diag) else 0
+    indep, dep = piv[:rank], piv[rank:]
+    out = []
+    for j in dep:
+        if norms[j] <= tol * max(norms.max(), 1.0) or rank == 0:
+            out.append(Collinearity(fixed.coefs[j], (), ()))
+            continue
+        coef = lstsq(M[:, indep], M[:, j])[0]
+        keep = np.abs(coef) * norms[indep] > 1e-8 * norms[j]
+        out.append(
+            Collinearity(
+                fixed.coefs[j],
+                tuple(fixed.coefs[i] for i in indep[keep]),
+                tuple(float(c) for c in coef[keep]),
+            )
+        )
+    return out
