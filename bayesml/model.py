@@ -371,7 +371,12 @@ def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str,
         else:
             prefix, key = f"prior_{p.class_}{sfx}", ""
         families.setdefault(prefix, {})[key] = row
-    for prefix, rows in families.items():
+    # brms's order: b, Intercept, sd, then the family's parameters
+    rank = {"b": 0, "Intercept": 1, "sd": 2}
+    ordered = sorted(
+        families.items(), key=lambda kv: rank.get(next(iter(kv[1].values())).class_, 3)
+    )
+    for prefix, rows in ordered:
         proper = {k: r for k, r in rows.items() if parse_prior(r.prior) is not None}
         if not proper:
             continue

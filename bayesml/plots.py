@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
+from .design import formula_columns
 from .model import BrmsModel, prior_draws
 from .model_priors import improper_classes
-from .terms.matrix import formula_variables
 
 __all__ = ["conditional_effects", "plot_fit", "plot_priors", "plot_ranef", "pp_check"]
 
@@ -150,16 +150,36 @@ def _reference_row(data, columns):
     return row
 
 
+def _default_effects(fit) -> list[str]:
+    """Main effects and two-way interactions of every formula, and mo() variables."""
+    effects: list[str] = []
+    for pred in fit.design.predictors.values():
+        m = pred.fixed.terms
+        groups = m.term_variables() if m is not None else []
+        groups += [list(mt.term.variables) for mt in pred.monotonic]
+        for comps in groups:
+            comps = [c for c in comps if c in fit.data.columns]
+            if 1 <= len(comps) <= 2 and ":".join(comps) not in effects:
+                effects.append(":".join(comps))
+    return effects
+
+
 def conditional_effects(
-    fit, effects=None, prob: float = 0.95, resolution: int = 100, plot: bool = True
+    fit,
+    effects=None,
+    prob: float = 0.95,
+    resolution: int = 100,
+    plot: bool = True,
+    dpar: str | None = None,
 ):
     """brms's ``conditional_effects``: the expected response along each predictor.
 
-    Every main effect and two-way interaction of the population-level formula (or those in
-    ``effects``, e.g. ``["Days"]`` or ``["ses:himinty"]``); the other predictors at their mean
-    (numeric) or reference level (factors); varying effects left out (``re_formula=NA``);
-    posterior median and ``prob`` interval of ``posterior_epred`` (for ordinal models the
-    expected category number, sum of k · P(y = k)).
+    Every main effect and two-way interaction of the formulas (or those in ``effects``, e.g.
+    ``["Days"]`` or ``["ses:himinty"]``); the other predictors at their mean (numeric) or
+    reference level (factors); varying effects left out (``re_formula=NA``); posterior median
+    and ``prob`` interval of ``posterior_epred`` (for ordinal models the expected category
+    number, sum of k · P(y = k)), or of the distributional parameter ``dpar`` (``"sigma"``) on
+    its own scale.
 
     Returns
     -------
@@ -171,19 +191,14 @@ def conditional_effects(
 
     data = fit.data
     f = fit.formula
-    preds = (
-        [v for v in formula_variables(f.fixed, "population-level terms", f.text)]
-        if f.fixed.strip() not in ("1", "0")
-        else []
-    )
+    group_vars = {v for b in fit.design.blocks for v in b.term.group_vars}
+    preds = [
+        c
+        for c in formula_columns(f, response=False, additions=())
+        if c not in group_vars and c in data.columns
+    ]
     if effects is None:
-        terms = fit.design.fixed.terms.terms if fit.design.fixed.terms is not None else {}
-        effects = []
-        for term in terms.values():
-            comps = [c.name for c in getattr(term, "components", [])]
-            comps = [c for c in comps if c in data.columns]
-            if 1 <= len(comps) <= 2 and ":".join(comps) not in effects:
-                effects.append(":".join(comps))
+        effects = _default_effects(fit)
     if isinstance(effects, str):
         effects = [effects]
     base = _reference_row(data, preds)
@@ -224,7 +239,10 @@ def conditional_effects(
             for arg in a.args:
                 if arg in data.columns:
                     grid[arg] = data[arg].median() if a.name == "trials" else data[arg].mean()
-        ep = fit.posterior_epred(grid, re_formula="~0")
+        if dpar not in (None, "mu"):
+            ep = fit.posterior_linpred(grid, re_formula="~0", dpar=dpar, transform=True)
+        else:
+            ep = fit.posterior_epred(grid, re_formula="~0")
         if ep.ndim == 3:
             # ordinal: the expected category number, sum_k k * P(y = k), as brms plots it
             ep = np.einsum("snk,k->sn", ep, np.arange(1, ep.shape[2] + 1))
@@ -271,7 +289,7 @@ def conditional_effects(
         if len(groups) > 1:
             ax.legend(fontsize=8)
         ax.set_xlabel(parts[0])
-        ax.set_ylabel(fit.formula.response)
+        ax.set_ylabel(fit.formula.response if dpar in (None, "mu") else dpar)
         ax.set_title(eff)
     fig.tight_layout()
     return frames, fig

@@ -70,6 +70,17 @@ class Matrix:
         self.intercept = intercept  # formulae added an intercept column (named "Intercept")
         self.terms = terms  # formulae's design, to evaluate new data
 
+    def term_variables(self) -> list[list[str]]:
+        """The data columns of each term, in R's order (``x``, ``x:z`` → [[x], [x, z]])."""
+        if self.terms is None:
+            return []
+        out = []
+        for term in self.terms.terms.values():
+            names = [c.name for c in getattr(term, "components", [])]
+            if names and names != [INTERCEPT_COLUMN]:
+                out.append([_POLY_NAME.sub(lambda m: m.group(1), n) for n in names])
+        return out
+
     def without_intercept(self) -> tuple[np.ndarray, tuple[str, ...]]:
         """The columns other than formulae's intercept."""
         keep = [i for i, n in enumerate(self.names) if not (self.intercept and n == "Intercept")]
