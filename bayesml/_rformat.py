@@ -86,7 +86,7 @@ def format_table(
     used = name_w
     for j in range(ncol):
         need = col_w[j] + 1
-        if current and used + need > width:
+        if current and used + need >= width:  # R keeps a line below its width
             blocks.append(current)
             current, used = [], name_w
         current.append(j)

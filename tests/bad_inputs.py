@@ -176,7 +176,58 @@ CASES: list[Case] = [
         bm.FormulaError,
         r"column named 'Intercept'.*rename the column",
     ),
+    Case(
+        "formula",
+        "a formula for a parameter the family lacks",
+        lambda c: _mm(bm.bf("Reaction ~ Days", shape="~ Days"), c.sleep),
+        bm.FormulaError,
+        r"Family 'gaussian' has no parameter 'shape'; its parameters: sigma\. "
+        r"\(formula 'shape ~ Days'\)",
+    ),
+    Case(
+        "formula",
+        "a response on a parameter's formula",
+        lambda c: bm.bf("Reaction ~ Days", sigma="Reaction ~ Days"),
+        bm.FormulaError,
+        r"The formula of 'sigma' has a response \('Reaction'\); .* write sigma='~ \.\.\.'",
+    ),
+    Case(
+        "formula",
+        "a second formula for the response",
+        lambda c: bm.bf("Reaction ~ Days", "Reaction ~ Subject"),
+        bm.FormulaError,
+        r"'Reaction' is not a distributional parameter",
+    ),
+    Case(
+        "formula",
+        "one correlation ID on two grouping factors",
+        lambda c: bm.bf("Reaction ~ Days + (1 |p| Subject)", "sigma ~ (1 |p| Days)"),
+        bm.FormulaError,
+        r"ID 'p' is used with grouping factors 'Subject' \(\(1 \|p\| Subject\)\) and 'Days'",
+    ),
+    Case(
+        "formula",
+        "a varying mo() effect without the population-level one",
+        lambda c: _mm("Reaction ~ Days + (mo(Days) | Subject)", c.sleep),
+        bm.FormulaError,
+        r"\(mo\(Days\) \| Subject\) has mo\(Days\), which the population-level part",
+    ),
     # -- data
+    Case(
+        "data",
+        "mo() on a column of fractions",
+        lambda c: _mm("Reaction ~ mo(Reaction)", c.sleep),
+        bm.DataError,
+        r"mo\(\) needs whole numbers or an ordered categorical; column 'Reaction' \(in "
+        r"mo\(Reaction\)\) has 179 value\(s\) that are not whole \(rows 1, 2, 3, \.\.\.",
+    ),
+    Case(
+        "data",
+        "mo() on an unordered categorical",
+        lambda c: _mm("Reaction ~ mo(s)", c.with_column(s=pd.Categorical(c.sleep.Subject))),
+        bm.DataError,
+        r"column 's' \(in mo\(s\)\) is an unordered categorical",
+    ),
     Case(
         "data",
         "data not a DataFrame",
