@@ -26,11 +26,11 @@ from .families import (
     family,
     get_family,
 )
-from .fit import Fit, Summary
+from .fit import Fit, Summary, load
 from .formula import BrmsFormula, FormulaError, GroupTerm, bf, parse_formula
 from .model import BrmsModel, build_model, make_model, model_code
 from .model_priors import default_priors, get_prior, validate_prior
-from .persist import FitStoreError, load
+from .persist import FitStoreError
 from .plots import conditional_effects, plot_fit, plot_priors, plot_ranef, pp_check
 from .predict import fitted, posterior_epred, posterior_linpred, posterior_predict, predict
 from .priors import PriorError, PriorSpec, PriorTable, prior

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from .families import Family
-from .fit import Fit
+from .fit import Fit, load
 from .model import make_model, prior_draws
-from .persist import FitStoreError, check_save_path, fit_signature, is_fit_store, load
+from .persist import FitStoreError, check_save_path, fit_signature, is_fit_store
 from .sampling import (
     ConvergenceWarning,
     SamplerSettings,

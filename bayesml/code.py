@@ -223,11 +223,12 @@ def _prior_lines(bm, signed: set[int]) -> list[str]:
 
 def _generated_lines(bm) -> list[str]:
     out = []
+    uncentred = [p for p in bm.registry if p.class_ == "Intercept" and p.section == "population"]
     for dpar, pred in bm.design.predictors.items():
         fx, sfx = pred.fixed, dpar_suffix(dpar)
         if not fx.intercept:
             continue
-        name = f"b_{'' if dpar == 'mu' else dpar + '_'}Intercept"
+        name = next((p.var for p in uncentred if p.dpar == prior_dpar(dpar)), "b_Intercept")
         icpt = fx.intercept_var
         if dpar == "mu" and bm.family.ordinal:
             out.append(

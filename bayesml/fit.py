@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from . import criteria, plots, predict
 from ._rformat import format_table
-from .model import BrmsModel, recover_group_effects
+from .model import BrmsModel, make_model, recover_group_effects
+from .persist import read_store, save_fit
 from .priors import PriorTable
 from .sampling import ConvergenceWarning, SamplerSettings, convergence_messages
 from .stats import (
@@ -27,8 +29,9 @@ from .stats import (
     stack_draws,
     stat_frame,
 )
+from .terms.group import effects_name
 
-__all__ = ["Fit", "GroupVarCorr", "Summary", "UnknownGroupError", "brms_posterior"]
+__all__ = ["Fit", "GroupVarCorr", "Summary", "UnknownGroupError", "brms_posterior", "load"]
 
 STATS = ("Estimate", "Est.Error", "Q2.5", "Q97.5")
 
@@ -61,7 +64,7 @@ def _effects(raw: xr.Dataset, bm: BrmsModel) -> dict[str, xr.DataArray]:
                 part = part.assign_coords({blk.coef_dim: [blk.prior_coefs[j] for j in cols]})
                 parts.setdefault(dpar, []).append(part.rename({blk.coef_dim: f"{g}__coef"}))
         for dpar, pieces in parts.items():
-            name = f"r_{g}" if dpar == "mu" else f"r_{g}__{dpar}"
+            name = effects_name(g, dpar)
             out[name] = pieces[0] if len(pieces) == 1 else xr.concat(pieces, dim=f"{g}__coef")
     return out
 
@@ -374,7 +377,7 @@ class Fit:
                 f"The model has no group-level term for '{group}'; its groups: "
                 f"{', '.join(self.design.groups) or 'none'}."
             )
-        r = self.posterior[f"r_{group}"]
+        r = self.posterior[effects_name(group)]
         coefs = [str(c) for c in r.coords[f"{group}__coef"].values]
         levels = [str(v) for v in r.coords[group].values]
         x = stack_draws(r.transpose(*SAMPLE_DIMS, group, f"{group}__coef"))  # (S, levels, coefs)
@@ -435,19 +438,20 @@ class Fit:
         ``"residual__"`` holds ``sigma`` for families that have one.
         """
         out: dict[str, GroupVarCorr] = {}
+        registry = self.model.registry
         for g in self.design.groups:
             coefs = list(self.design.group_coefs(g))
-            sds = np.stack([self.draws(f"sd_{g}__{c}") for c in coefs], axis=1)  # (S, k)
+            sd_draws, cor_of = [], {}
+            for blk in self.design.blocks_of(g):
+                sds, cors = registry.covariance(blk.id)
+                start = len(sd_draws)
+                sd_draws += [self.draws(p.name) for p in sds]
+                cor_of.update({(start + i, start + j): p for (i, j), p in cors.items()})
+            sds = np.stack(sd_draws, axis=1)  # (S, k)
             k = len(coefs)
             cor = np.broadcast_to(np.eye(k), (sds.shape[0], k, k)).copy()
-            for i in range(k):
-                for j in range(k):
-                    if i == j:
-                        continue
-                    a, b = coefs[min(i, j)], coefs[max(i, j)]
-                    name = f"cor_{g}__{a}__{b}"
-                    if name in self.posterior:
-                        cor[:, i, j] = self.draws(name)
+            for (i, j), p in cor_of.items():
+                cor[:, i, j] = cor[:, j, i] = self.draws(p.name)
             cov = cor * sds[:, :, None] * sds[:, None, :]
             out[g] = GroupVarCorr(
                 sd=stat_frame(sds, coefs, prob, robust),
@@ -462,22 +466,16 @@ class Fit:
     # -- predictions and checks (bayesml.predict, bayesml.criteria)
     def posterior_linpred(self, newdata=None, transform: bool = False, **kw):
         """Linear predictor draws (draws × rows); see ``bayesml.predict``."""
-        from .predict import posterior_linpred
-
-        return posterior_linpred(self, newdata, transform, **kw)
+        return predict.posterior_linpred(self, newdata, transform, **kw)
 
     def posterior_epred(self, newdata=None, **kw):
         """Expected-response draws (draws × rows); see ``bayesml.predict``."""
-        from .predict import posterior_epred
-
-        return posterior_epred(self, newdata, **kw)
+        return predict.posterior_epred(self, newdata, **kw)
 
     def posterior_predict(self, newdata=None, **kw):
         """New-response draws (draws × rows); without newdata also stored in
         ``idata["posterior_predictive"]``."""
-        from .predict import posterior_predict
-
-        x = posterior_predict(self, newdata, **kw)
+        x = predict.posterior_predict(self, newdata, **kw)
         if newdata is None and not kw:
             c, d = self.posterior.sizes["chain"], self.posterior.sizes["draw"]
             self.idata["posterior_predictive"] = xr.Dataset(
@@ -486,51 +484,33 @@ class Fit:
         return x
 
     def fitted(self, newdata=None, prob: float = 0.95, robust: bool = False, **kw):
-        from .predict import fitted
-
-        return fitted(self, newdata, prob, robust, **kw)
+        return predict.fitted(self, newdata, prob, robust, **kw)
 
     def predict(self, newdata=None, prob: float = 0.95, robust: bool = False, **kw):
-        from .predict import predict
-
-        return predict(self, newdata, prob, robust, **kw)
+        return predict.predict(self, newdata, prob, robust, **kw)
 
     def loo(self):
-        from .criteria import loo
-
-        return loo(self)
+        return criteria.loo(self)
 
     def waic(self):
-        from .criteria import waic
-
-        return waic(self)
+        return criteria.waic(self)
 
     def bayes_R2(self, prob: float = 0.95, robust: bool = False):  # noqa: N802 - brms's name
-        from .criteria import bayes_R2
-
-        return bayes_R2(self, prob, robust)
+        return criteria.bayes_R2(self, prob, robust)
 
     def hypothesis(self, hypotheses, class_: str = "b", alpha: float = 0.05):
-        from .criteria import hypothesis
-
-        return hypothesis(self, hypotheses, class_, alpha)
+        return criteria.hypothesis(self, hypotheses, class_, alpha)
 
     # -- plots (bayesml.plots)
     def plot(self, var_names=None, kind: str = "trace"):
         """Density with trace (brms's ``plot(fit)``) or rank plots per parameter."""
-        from .plots import plot_fit
-
-        return plot_fit(self, var_names, kind)
+        return plots.plot_fit(self, var_names, kind)
 
     def pp_check(self, type: str = "dens_overlay", ndraws: int = 10, **kw):  # noqa: A002
-        from .plots import pp_check
-
-        return pp_check(self, type, ndraws, **kw)
+        return plots.pp_check(self, type, ndraws, **kw)
 
     def conditional_effects(self, effects=None, **kw):
-        from .plots import conditional_effects
-
-        return conditional_effects(self, effects, **kw)
+        return plots.conditional_effects(self, effects, **kw)
 
     # -- saving
     def save(self, path, overwrite: bool = False):
@@ -541,8 +521,6 @@ class Fit:
         written beside ``path`` first and moved into place when complete, so an interrupted
         save leaves what was there intact. Returns the path.
         """
-        from .persist import save_fit
-
         return save_fit(self, path, overwrite)
 
     @classmethod
@@ -608,3 +586,19 @@ def _base_name(name: str) -> str:
 def _matrix_frame(x: np.ndarray, coefs: list[str], prob: float, robust: bool) -> pd.DataFrame:
     frames = {c: stat_frame(x[:, :, j], coefs, prob, robust) for j, c in enumerate(coefs)}
     return pd.concat(frames, axis=1)
+
+
+def load(path) -> Fit:
+    """Load a fit saved with ``Fit.save`` (or by ``brm(..., file=...)``): the draws, and the
+    model rebuilt from the saved formula, data (with its column types), family and priors.
+
+    Raises
+    ------
+    FitStoreError
+        The path does not exist, is not a saved bayesml fit, or the store is damaged.
+    """
+    saved = read_store(path)
+    bm = make_model(saved.formula, saved.data, saved.family, saved.priors, saved.group_effects)
+    fit = Fit.from_saved(bm, saved.tree, saved.settings, saved.data_name)
+    fit.signature = saved.signature
+    return fit

@@ -140,6 +140,11 @@ class BrmsFormula:
         """Grouping factors in order of first appearance."""
         return tuple(dict.fromkeys(t.group for t in self.all_group_terms))
 
+    @property
+    def source(self) -> str:
+        """Text that ``parse_formula`` turns back into this formula."""
+        return f"bf({self.text})" if self.dpars else self.text
+
     def predicted(self, dpar: str) -> bool:
         """Whether ``dpar`` has a formula of its own."""
         return any(p.dpar == dpar for p in self.dpars)

@@ -41,6 +41,13 @@ class Registry:
         """The parameters whose draws live in model variable ``var``."""
         return [p for p in self.parameters if p.var == var and p.kind == "draw"]
 
+    def covariance(self, block: int) -> tuple[list[Parameter], dict[tuple[int, int], Parameter]]:
+        """A group-level block's sds (in its coefficient order) and correlations by the two
+        coefficients' positions."""
+        mine = [p for p in self.parameters if p.block == block]
+        sds = [p for p in mine if p.class_ == "sd"]
+        return sds, {p.index: p for p in mine if p.kind == "cor"}
+
     def get(self, name: str) -> Parameter | None:
         return next((p for p in self.parameters if p.name == name), None)
 

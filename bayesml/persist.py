@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,16 +23,16 @@ import pandas as pd
 import xarray as xr
 
 from .families import get_family
-from .model import make_model
 from .priors import PriorRow, PriorTable
 from .sampling import SamplerSettings
 
 __all__ = [
     "FitStoreError",
+    "SavedFit",
     "check_save_path",
     "fit_signature",
     "is_fit_store",
-    "load",
+    "read_store",
     "save_fit",
 ]
 
@@ -236,7 +237,7 @@ def save_fit(fit, path, overwrite: bool = False) -> Path:
     path = check_save_path(path, overwrite)
     meta = {
         "format": FORMAT,
-        "formula": fit.formula.text,
+        "formula": fit.formula.source,
         "family": fit.family.name,
         "link": fit.family.link_name,
         "group_effects": fit.model.group_effects,
@@ -277,16 +278,29 @@ def _replace(new: Path, path: Path) -> None:
 # -- loading ---------------------------------------------------------------------------------
 
 
-def load(path):
-    """Load a fit saved with ``Fit.save`` (or by ``brm(..., file=...)``).
+@dataclass
+class SavedFit:
+    """What a store holds: the draws and what rebuilds the model."""
+
+    tree: xr.DataTree
+    formula: str
+    data: pd.DataFrame
+    family: object
+    priors: PriorTable
+    group_effects: str
+    settings: SamplerSettings
+    data_name: str
+    signature: str
+
+
+def read_store(path) -> SavedFit:
+    """Read a fit saved with ``Fit.save`` (``bayesml.load`` rebuilds the model from it).
 
     Raises
     ------
     FitStoreError
         The path does not exist, is not a saved bayesml fit, or the store is damaged.
     """
-    from .fit import Fit
-
     path = Path(path)
     if not path.exists():
         raise FitStoreError(f"No saved fit at '{path}': the path does not exist.")
@@ -310,15 +324,19 @@ def load(path):
             tree = tree.drop_nodes(DATA_GROUP)
         else:
             data = _json_data(meta)
-        priors = PriorTable([PriorRow(**r) for r in meta["priors"]])
-        family = get_family(meta["family"], meta["link"])
-        settings = SamplerSettings(**meta["settings"])
+        return SavedFit(
+            tree,
+            meta["formula"],
+            data,
+            get_family(meta["family"], meta["link"]),
+            PriorTable([PriorRow(**r) for r in meta["priors"]]),
+            meta["group_effects"],
+            SamplerSettings(**meta["settings"]),
+            meta["data_name"],
+            meta.get("signature", ""),
+        )
     except (KeyError, ValueError, TypeError) as err:
         raise FitStoreError(f"The saved fit at '{path}' is damaged: {err}") from err
-    bm = make_model(meta["formula"], data, family, priors, meta["group_effects"])
-    fit = Fit.from_saved(bm, tree, settings, meta["data_name"])
-    fit.signature = meta.get("signature", "")
-    return fit
 
 
 def _json_data(meta: dict) -> pd.DataFrame:

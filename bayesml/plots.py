@@ -9,6 +9,7 @@ import numpy as np
 from .design import formula_columns
 from .model import BrmsModel, prior_draws
 from .model_priors import improper_classes
+from .terms.group import effects_name
 
 __all__ = ["conditional_effects", "plot_fit", "plot_priors", "plot_ranef", "pp_check"]
 
@@ -350,7 +351,7 @@ def plot_ranef(fit, group: str, prob: float = 0.95):
         ax.hlines(pos, t[lo_name], t[hi_name], color="C0")
         ax.plot(t["Estimate"], pos, "o", color="C0", ms=3)
         ax.axvline(0, color="grey", lw=0.8)
-        ax.set_title(f"r_{group}[, {c}]")
+        ax.set_title(f"{effects_name(group)}[, {c}]")
         ax.set_yticks(pos, [str(i) for i in table.index])
     fig.tight_layout()
     return fig

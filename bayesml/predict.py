@@ -29,6 +29,7 @@ from .formula import parse_formula
 from .model import build_model
 from .sampling import quiet_pymc
 from .stats import stack_draws, stat_frame
+from .terms.group import effects_name
 from .terms.matrix import evaluate, formulae_frame
 from .terms.monotonic import monotonic_coef
 
@@ -118,14 +119,11 @@ def _new_level_draws(
         pick = rng.integers(0, n_old, size=n_new)
         return r[:, pick, :]
     # "gaussian" (the method was checked by the caller): draws from N(0, Σ) per draw
-    g = block.group
-    sd = np.stack([stack_draws(fit.posterior[f"sd_{g}__{c}"])[ids] for c in block.coefs], 1)
+    sds, cors = fit.model.registry.covariance(block.id)
+    sd = np.stack([stack_draws(fit.posterior[p.name])[ids] for p in sds], 1)
     R = np.broadcast_to(np.eye(m), (S, m, m)).copy()
-    for i in range(m):
-        for j in range(i + 1, m):
-            name = f"cor_{g}__{block.coefs[i]}__{block.coefs[j]}"
-            if name in fit.posterior:
-                R[:, i, j] = R[:, j, i] = stack_draws(fit.posterior[name])[ids]
+    for (i, j), p in cors.items():
+        R[:, i, j] = R[:, j, i] = stack_draws(fit.posterior[p.name])[ids]
     cov = sd[:, :, None] * R * sd[:, None, :]
     L = np.linalg.cholesky(cov + 1e-12 * np.eye(m))
     z = rng.standard_normal((S, n_new, m))
@@ -161,8 +159,7 @@ def _effect_values(fit, blk: GroupBlock, new_levels, ids, method: str, rng) -> n
     post, g = fit.posterior, blk.group
     cols = []
     for coef, dpar in zip(blk.prior_coefs, blk.dpars, strict=True):
-        name = f"r_{g}" if dpar == "mu" else f"r_{g}__{dpar}"
-        r = post[name].sel({f"{g}__coef": coef}).transpose("chain", "draw", g)
+        r = post[effects_name(g, dpar)].sel({f"{g}__coef": coef}).transpose("chain", "draw", g)
         cols.append(stack_draws(r)[ids])
     r = np.stack(cols, axis=-1)  # (S, levels, m)
     n_new = len(new_levels.get(blk.id, ()))

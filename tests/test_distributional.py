@@ -29,6 +29,15 @@ from .simulate_dpar import HERE as DATA_DIR
 from .simulate_dpar import MODELS, load
 
 REF = json.loads((Path(__file__).parent / "reference/brms_dpar.json").read_text())
+# brms long runs (tools/brms_dpar_long_runs.R, 40 000 draws) for the models whose seed-1
+# reference carries more Monte Carlo error in its interval ends than the bound: beta_phi's
+# b_phi_Intercept q97.5 is 2.1660 in the reference and 2.1740 in brms's long run.
+LONG = {
+    model: {r["variable"]: r for r in rows}
+    for model, rows in json.loads(
+        (Path(__file__).parent / "reference/brms_dpar_long_runs.json").read_text()
+    ).items()
+}
 FITTED = list(MODELS)
 
 
@@ -78,12 +87,18 @@ def test_posterior_matches_brms(name, dpar_fit):
         tol = max(4 * np.hypot(_mcse(fit, var, method="mean"), row["mcse_mean"]), 0.1 * sd)
         if abs(x.mean() - row["mean"]) > tol:
             problems.append(f"{var}: mean {x.mean():.4g} vs {row['mean']:.4g} (tol {tol:.3g})")
+        long = LONG.get(name, {}).get(var)
         for prob, key in ((0.025, "q2.5"), (0.975, "q97.5")):
-            q_err = np.hypot(_mcse(fit, var, method="quantile", prob=prob), row[f"mcse_{key}"])
+            ours = _mcse(fit, var, method="quantile", prob=prob)
+            if long is None:
+                q_err, target = np.hypot(ours, row[f"mcse_{key}"]), row[key]
+            else:  # the long run's quantile error, scaled from ours by the tail ESS ratio
+                tail = fit.diagnostics().loc[var, "Tail_ESS"]
+                q_err, target = ours * np.sqrt(1 + tail / long["ess_tail"]), long[key]
             tol = max(0.2 * sd, 4 * q_err)
             q = np.quantile(x, prob)
-            if abs(q - row[key]) > tol:
-                problems.append(f"{var}: {key} {q:.4g} vs {row[key]:.4g} (tol {tol:.3g})")
+            if abs(q - target) > tol:
+                problems.append(f"{var}: {key} {q:.4g} vs {target:.4g} (tol {tol:.3g})")
     assert not problems, "\n".join(problems)
     rhat = fit.diagnostics().loc[[r["variable"] for r in ref["summary"]], "Rhat"]
     assert rhat.max() <= 1.01, rhat.sort_values().tail(3)
@@ -116,7 +131,8 @@ def _skeleton(line: str) -> str:
 def test_summary_layout_matches_brms(name, dpar_fit):
     fit = dpar_fit(name)
     ref = REF[name]["summary_text"]
-    ours = str(fit.summary()).splitlines()
+    summary = fit.summary()
+    ours = summary.lines()[: len(summary.lines()) - len(summary.notes)]  # notes: our warnings
     assert len(ours) == len(ref)
     assert ours[:3] == ref[:3]
     for a, b in zip(ours[3:], ref[3:], strict=True):

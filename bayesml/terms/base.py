@@ -51,6 +51,8 @@ class Parameter:
     kind : str
         ``"draw"``: read from ``var`` at ``index``; ``"cor"``: a correlation computed from the
         Cholesky factor ``var`` (``index`` holds the two positions).
+    block : int
+        The group-level block of an sd or correlation (0: none).
     """
 
     name: str
@@ -63,3 +65,4 @@ class Parameter:
     section: str = ""
     label: str = ""
     kind: str = "draw"
+    block: int = 0

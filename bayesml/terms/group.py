@@ -24,6 +24,7 @@ from .monotonic import monotonic_coef
 
 __all__ = [
     "GroupBlock",
+    "effects_name",
     "group_blocks",
     "group_blocks_at",
     "group_parameters",
@@ -80,6 +81,11 @@ class GroupBlock:
     def columns_of(self, dpar: str) -> list[int]:
         """Positions of the coefficients that enter ``dpar``'s predictor."""
         return [j for j, d in enumerate(self.dpars) if d == dpar]
+
+
+def effects_name(group: str, dpar: str = "mu") -> str:
+    """brms's name of a group's varying effects: ``r_g`` (mu's), ``r_g__sigma``."""
+    return f"r_{group}" if dpar == "mu" else f"r_{group}__{dpar}"
 
 
 def level_labels(data: pd.DataFrame, cols: tuple[str, ...]) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -248,6 +254,7 @@ def group_parameters(blocks: tuple[GroupBlock, ...], groups: tuple[str, ...]) ->
                         index=((b.coef_dim, c),),
                         section="group",
                         label=f"sd({c})",
+                        block=b.id,
                     )
                 )
         for b in mine:
@@ -266,6 +273,7 @@ def group_parameters(blocks: tuple[GroupBlock, ...], groups: tuple[str, ...]) ->
                             section="group",
                             label=f"cor({a},{c})",
                             kind="cor",
+                            block=b.id,
                         )
                     )
     return out
