@@ -227,3 +227,48 @@ def test_sigma_without_group_terms_keeps_the_integrated_likelihood():
         assert abs(a.mean() - b.mean()) <= max(4 * err, 0.05 * a.std()), var
     r = marginal.ranef()["g"]
     assert r.shape == (30, 4)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["gaussian_id", "mo_g"])
+def test_save_load_round_trip_predicts_identically(name, dpar_fit, tmp_path):
+    fit = dpar_fit(name)
+    back = bm.load(fit.save(tmp_path / f"{name}.zarr"))
+    assert back.formula.text == fit.formula.text
+    new = load(name).iloc[:5]
+    np.testing.assert_array_equal(
+        back.posterior_predict(new, seed=4, ndraws=50),
+        fit.posterior_predict(new, seed=4, ndraws=50),
+    )
+    assert str(back.summary()) == str(fit.summary())
+
+
+def test_user_priors_name_the_parameter_they_are_for():
+    d = load("gaussian_sigma")
+    f = bm.bf("y ~ x", sigma="~ x")
+    p = bm.prior("normal(0, 0.5)", class_="b", dpar="sigma") + bm.prior(
+        "normal(0, 1)", class_="Intercept", dpar="sigma"
+    )
+    table = bm.get_prior(f, d, prior=p)
+    rows = {(r.class_, r.coef, r.dpar): r for r in table.rows}
+    assert rows[("b", "", "sigma")].prior == "normal(0, 0.5)"
+    assert rows[("b", "", "sigma")].source == "user"
+    assert rows[("Intercept", "", "sigma")].prior == "normal(0, 1)"
+    assert rows[("b", "", "")].prior == "" and rows[("b", "", "")].source == "default"
+    m = bm.make_model(f, d, prior=p)
+    assert "b_sigma[x] ~ normal(0, 0.5);" in m.code()
+    assert "Intercept_sigma ~ normal(0, 1);" in m.code()
+    assert np.all(m.model["b_sigma"].owner.inputs[-1].eval() == 0.5)
+    with pytest.raises(bm.PriorError, match="Parameter 'nu' has no 'b' priors in this model"):
+        bm.get_prior(f, d, prior=bm.prior("normal(0, 1)", class_="b", dpar="nu"))
+
+
+def test_mo_simplex_prior_is_dirichlet():
+    d = load("mo")
+    p = bm.prior("dirichlet(2)", class_="simo", coef="mom1")
+    table = bm.validate_prior(p, "y ~ mo(m)", d)
+    assert any(r.class_ == "simo" and r.prior == "dirichlet(2)" for r in table.rows)
+    m = bm.make_model("y ~ mo(m)", d, prior=p)
+    np.testing.assert_array_equal(m.model["simo_1"].owner.inputs[-1].eval(), [2.0, 2.0, 2.0])
+    with pytest.raises(bm.PriorError, match="The only supported prior for simplexes"):
+        bm.get_prior("y ~ mo(m)", d, prior=bm.prior("normal(0, 1)", class_="simo", coef="mom1"))
