@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+import pymc as pm
 from scipy import stats
 
 from .families import get_family
@@ -190,7 +191,7 @@ def sbc(
     simulated = draws["prior_predictive"].to_dataset()
     ys = list(simulated.data_vars.values())[0].values.reshape(n_sims, -1)
     job = _Job(
-        formula=fitted.design.formula.text,
+        formula=fitted.design.formula.source,
         data=data,
         family=(fam.name, fam.link_name),
         priors=[r.__dict__ for r in fitted.priors.rows],
@@ -315,6 +316,8 @@ def _replicate(job: _Job, bm, compiled, settings, sampler, y, truth: pd.Series, 
     warmup = job.iter // 2
     y = np.asarray(y)
     design = replace(bm.design, y=y, response=replace(bm.design.response, y=y))
+    # the model's own graph (varying effects drawn after sampling) reads the response too
+    pm.set_data({"Y": y}, model=bm.model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         idata = run_nutpie(
@@ -331,12 +334,14 @@ def _replicate(job: _Job, bm, compiled, settings, sampler, y, truth: pd.Series, 
         post = Fit(replace(bm, design=design), idata, sampler, "sbc", seed).posterior
     kept = post.isel(draw=slice(None, None, job.thin))
     ranks = {name: int((_draws_of(kept, name) < value).sum()) for name, value in truth.items()}
-    names = [n for n in truth.index if "[" not in n]
+    names = [n for n in truth.index if n in post]
     worst = float(diagnostics_table(post, names)["Rhat"].max())
     return ranks, int(idata["sample_stats"]["diverging"].sum()), worst
 
 
 def _draws_of(post, name: str) -> np.ndarray:
+    if name in post:  # scalar parameters, b_Intercept[1] and simo_mom1[1] included
+        return post[name].values.ravel()
     if "[" in name:
         var, inner = name.split("[", 1)
         level, coef = inner[:-1].split(",")

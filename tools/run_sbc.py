@@ -35,6 +35,9 @@ BASE = P("normal(0, 1)", class_="Intercept") + P("normal(0, 0.5)", class_="b")
 SD = P("normal(0, 0.5)", class_="sd")
 COR = P("lkj(2)", class_="cor")
 SIGMA = P("exponential(2)", class_="sigma")
+SIGMA_FORMULA = P("normal(0, 0.5)", class_="b", dpar="sigma") + P(
+    "normal(0, 0.5)", class_="Intercept", dpar="sigma"
+)
 
 MODELS = {
     "gaussian_vi": ("y ~ x + (1 | g)", "gaussian", BASE + SD + SIGMA),
@@ -53,6 +56,17 @@ MODELS = {
         "cumulative",
         P("normal(0, 1.5)", class_="Intercept") + P("normal(0, 0.5)", class_="b") + SD,
     ),
+    # distributional regression: sigma's own predictor (varying intercepts integrated out
+    # with a per-row residual variance in the second)
+    "gaussian_sigma": (bm.bf("y ~ x", sigma="~ x"), "gaussian", BASE + SIGMA_FORMULA),
+    "gaussian_sigma_vi": (
+        bm.bf("y ~ x + (1 | g)", sigma="~ x"),
+        "gaussian",
+        BASE + SD + SIGMA_FORMULA,
+    ),
+    # monotonic effects: a population-level one, and one that varies over groups
+    "mo": ("y ~ mo(m) + (1 | g)", "gaussian", BASE + SD + SIGMA),
+    "mo_varying": ("y ~ mo(m) + (mo(m) | g)", "gaussian", BASE + SD + COR + SIGMA),
 }
 
 # a response the family accepts; sbc replaces it with each simulated one
@@ -70,6 +84,7 @@ def design_data(family: str) -> pd.DataFrame:
             "x": np.round(rng.normal(size=48), 3),
             "g": np.repeat([f"g{i}" for i in range(1, 9)], 6),
             "n": 10,
+            "m": np.tile([0, 1, 2, 3], 12),
         }
     )
     d["y"] = PLACEHOLDER[family]
@@ -107,7 +122,7 @@ def main() -> None:
             test = res.uniformity()
             failed = int((res.divergences < 0).sum())
             results[name] = {
-                "formula": formula,
+                "formula": str(formula),
                 "family": family,
                 "sims": args.sims,
                 "failed": failed,
