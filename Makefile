@@ -25,7 +25,8 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -ra -m 'not slow'
 
 lint: $(STAMP)
-	$(PY) -m ruff check bayesml tests benchmarks
+	$(PY) -m ruff check bayesml tests benchmarks tools
+	$(PY) tools/check_imports.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_fit.py
