@@ -121,20 +121,6 @@ def _noncentred(block: GroupBlock, priors):
     return pm.Deterministic(f"r_{k}", r, dims=(block.group, block.coef_dim))
 
 
-def _noncentred_signed(block: GroupBlock, priors):
-    """Non-centred effects with signed sds: ``r = (diag(s) · L_signed · z)ᵀ``, ``sd = |s|``,
-    ``L = diag(sign(s)) · L_signed`` (the same prior and posterior as brms's; see
-    ``signed_hyperparameters``); brms's parameterisation where a prior has no signed form."""
-    signed = signed_hyperparameters(block, priors)
-    if signed is None:
-        return _noncentred(block, priors)
-    k = block.id
-    s, L = signed
-    z = pm.Normal(f"z_{k}", 0.0, 1.0, dims=(block.coef_dim, block.group))
-    r = (pt.diag(s) @ L @ z).T if L is not None else (s[:, None] * z).T
-    return pm.Deterministic(f"r_{k}", r, dims=(block.group, block.coef_dim))
-
-
 def _given(block: GroupBlock, priors):
     """r as an input whose values come from stored draws (prediction models)."""
     return pm.Flat(f"r_{block.id}", dims=(block.group, block.coef_dim))
@@ -163,7 +149,6 @@ GROUP_EFFECTS: dict[str, Strategy] = {
     s.name: s
     for s in (
         Strategy("noncentred", _noncentred, doc="brms's non-centred parameterisation"),
-        Strategy("signed", _noncentred_signed, doc="non-centred with signed sds"),
         Strategy("marginal", _marginal, True, "integrated out of a Gaussian likelihood"),
         Strategy("given", _given, doc="inputs from stored draws (predictions)"),
     )

@@ -33,7 +33,6 @@ from .terms.group import effects_name
 
 __all__ = ["Fit", "GroupVarCorr", "Summary", "UnknownGroupError", "brms_posterior", "load"]
 
-STATS = ("Estimate", "Est.Error", "Q2.5", "Q97.5")
 
 
 def _draws_of(raw: xr.Dataset, p) -> xr.DataArray:

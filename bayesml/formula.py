@@ -145,10 +145,6 @@ class BrmsFormula:
         """Text that ``parse_formula`` turns back into this formula."""
         return f"bf({self.text})" if self.dpars else self.text
 
-    def predicted(self, dpar: str) -> bool:
-        """Whether ``dpar`` has a formula of its own."""
-        return any(p.dpar == dpar for p in self.dpars)
-
     def __str__(self) -> str:
         return self.text if self.dpars else (self.display or self.text)
 
@@ -314,7 +310,7 @@ def _parse_group_term(
             formula,
             (pos, pos + len(text)),
         )
-    expr, monotonic = _split_monotonic(expr, formula, pos, order, group=True)
+    expr, monotonic = _split_monotonic(expr, formula, pos, order)
     group_text, group_off = group_part
     return [
         GroupTerm(
@@ -337,7 +333,7 @@ _MO_CALL = re.compile(r"^mo\((.*)\)$", re.S)
 
 
 def _split_monotonic(
-    expr: str, formula: str, pos: int, order: list[str], group: bool = False
+    expr: str, formula: str, pos: int, order: list[str]
 ) -> tuple[str, tuple[MonotonicTerm, ...]]:
     """Take the ``mo()`` terms out of a right-hand side; return (rest, monotonic terms).
 
