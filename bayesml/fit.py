@@ -34,7 +34,6 @@ from .terms.group import effects_name
 __all__ = ["Fit", "GroupVarCorr", "Summary", "UnknownGroupError", "brms_posterior", "load"]
 
 
-
 def _draws_of(raw: xr.Dataset, p) -> xr.DataArray:
     """One registry entry's draws from the model's raw output."""
     if p.kind == "cor":
