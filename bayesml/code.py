@@ -193,8 +193,8 @@ def _prior_lines(bm, signed: set[int]) -> list[str]:
         if p.class_ == "Intercept" and p.section == "" and p.var:
             out.append(f"  {p.var}{'[' + p.coef + ']' if p.coef else ''} ~ "
                        f"{_prior_text(pr.resolve('Intercept', p.coef, '', p.dpar))};")  # fmt: skip
-        if p.class_ == "simo" and p.index[0][1] == 0:
-            out.append(f"  {p.var} ~ {_prior_text(pr.resolve('simo', p.coef, '', p.dpar))};")
+        if p.default and p.index[0][1] == 0:  # a vector with a prior of its own (simplexes)
+            out.append(f"  {p.var} ~ {_prior_text(pr.resolve(p.class_, p.coef, '', p.dpar))};")
     for blk in d.blocks:
         k = blk.id
         for c, pc, dp in zip(blk.coefs, blk.prior_coefs, blk.dpars, strict=True):

@@ -356,7 +356,7 @@ def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str,
     wanted: dict[str, PriorRow] = {}
     families: dict[str, dict[str, PriorRow]] = {}
     for p in bm.registry:
-        if p.kind == "cor" or p.class_ == "simo" or (p.class_ == "Intercept" and p.coef):
+        if p.kind == "cor" or p.default or (p.class_ == "Intercept" and p.coef):
             continue
         if p.name.startswith("bsp_"):
             continue  # monotonic slopes have no prior draws here

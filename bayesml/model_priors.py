@@ -87,8 +87,8 @@ def default_priors(design: Design, family: Family, registry: Registry | None = N
         if p.class_ == "b":
             rows.append(PriorRow(class_="b", dpar=p.dpar))
             rows.append(PriorRow(class_="b", coef=p.coef, dpar=p.dpar, source="(vectorized)"))
-        elif p.class_ == "simo":
-            rows.append(PriorRow("dirichlet(1)", "simo", coef=p.coef, dpar=p.dpar))
+        elif p.default:  # a term's own default (simplexes of mo() terms)
+            rows.append(PriorRow(p.default, p.class_, coef=p.coef, dpar=p.dpar))
         elif p.class_ == "sd":
             rows.append(PriorRow(scale_prior, "sd", dpar=p.dpar, lb="0"))
             grp = dict(group=p.group, dpar=p.dpar, lb="0", source="(vectorized)")

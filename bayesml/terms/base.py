@@ -53,6 +53,9 @@ class Parameter:
         Cholesky factor ``var`` (``index`` holds the two positions).
     block : int
         The group-level block of an sd or correlation (0: none).
+    default : str
+        The default prior its term gives it (brms's ``dirichlet(1)`` for simplexes; empty:
+        the prior tables' rules for its class).
     """
 
     name: str
@@ -66,3 +69,4 @@ class Parameter:
     label: str = ""
     kind: str = "draw"
     block: int = 0
+    default: str = ""

@@ -216,6 +216,7 @@ def monotonic_parameters(designs: tuple[MonotonicDesign, ...]) -> dict[str, list
                         index=((f"{var}_dim", k - 1),),
                         section="simplex",
                         label=f"{px}{label}[{k}]",
+                        default="dirichlet(1)",
                     )
                 )
     return out
