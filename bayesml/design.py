@@ -18,6 +18,7 @@ import pandas as pd
 from formulae import design_matrices
 
 from ._rformat import r_num
+from .additions import addition_columns, check_against_response, column_values, read_additions
 from .columns import DataError, check_column_names, check_column_types, first_rows
 from .families import Family, ResponseData, get_family
 from .formula import BrmsFormula, FormulaError, PredictorFormula, parse_formula
@@ -25,7 +26,6 @@ from .terms import PREDICTOR_TERMS
 from .terms.group import GroupBlock, group_blocks, group_blocks_at
 from .terms.matrix import (
     FORMULA_NAMESPACE,
-    eval_expression,
     expression_columns,
     formula_variables,
     formulae_frame,
@@ -135,9 +135,8 @@ def formula_columns(
     for a in f.additions:
         if additions is not None and a.name not in additions:
             continue
-        for arg in a.args:
-            for v in expression_columns(arg, f"{a.name}() argument", f.text):
-                needed.setdefault(v, f"{a.name}({arg})")
+        for v in addition_columns(a, f.text):
+            needed.setdefault(v, f"{a.name}({', '.join(a.args) or dict(a.kwargs)})")
     return needed
 
 
@@ -259,11 +258,13 @@ def make_design(
             )
         mu.thresholds = True
     blocks = group_blocks(f, df, frame, rows)
-    additions = _additions(f, df, rows)
+    additions = read_additions(f, df, rows)
     # the family sees the column itself, so that ordered categories keep their order
     raw_y = df[f.response] if f.response in df.columns else y
     _check_finite_response(f.response, raw_y, rows)
+    fam.check_additions(tuple(a.name for a in f.additions))
     response = fam.prepare_response(f.response, raw_y, additions, rows)
+    check_against_response(additions, response.y, f.response, rows)
     return Design(f, df, y, predictors, blocks, additions, n_dropped, response, rows)
 
 
@@ -309,52 +310,11 @@ def _response(f: BrmsFormula, df: pd.DataFrame) -> np.ndarray:
     return np.asarray(dm.response.design_matrix, dtype=float).ravel()
 
 
-def _additions(f: BrmsFormula, df: pd.DataFrame, rows: np.ndarray, names=None) -> dict:
-    out: dict[str, np.ndarray] = {}
-    for a in f.additions:
-        if names is not None and a.name not in names:
-            continue
-        where = f"{a.name}({a.args[0]})"
-        out[a.name] = _column(a.args[0], df, where, f.text, rows)
-        if a.name == "weights":
-            _check_weights(out[a.name], where, rows)
-    return out
-
-
-def _check_weights(w: np.ndarray, where: str, rows: np.ndarray) -> None:
-    """brms's weights multiply each row's log-likelihood: non-negative, not all zero."""
-    neg = w < 0
-    if neg.any():
-        raise DataError(
-            f"The {where} term has {int(neg.sum())} negative weight(s) "
-            f"({first_rows(neg, rows)}, e.g. {r_num(w[np.argmax(neg)])}); weights must be >= 0."
-        )
-    if not (w > 0).any():
-        raise DataError(
-            f"Every weight in {where} is 0, so no row informs the model; weights must include "
-            "positive values."
-        )
-
-
-def _column(expr: str, df: pd.DataFrame, where: str, formula: str, rows: np.ndarray) -> np.ndarray:
-    """An expression of columns (or a number) as one finite float per row."""
-    with np.errstate(all="ignore"):
-        value = eval_expression(expr, df, where, formula)
-    out = np.broadcast_to(np.asarray(value, dtype=float), (len(df),)).copy()
-    bad = ~np.isfinite(out)
-    if bad.any():
-        raise DataError(
-            f"The term {where} is {r_num(out[np.argmax(bad)])} in {int(bad.sum())} of {len(out)} "
-            f"rows ({first_rows(bad, rows)}); every value must be a finite number."
-        )
-    return out
-
-
 def _offset(offsets, df: pd.DataFrame, formula: str, rows: np.ndarray) -> np.ndarray | None:
     """The sum of a predictor's ``offset(...)`` terms, or None without any."""
     if not offsets:
         return None
-    return sum(_column(o, df, f"offset({o})", formula, rows) for o in offsets)
+    return sum(column_values(o, df, f"offset({o})", formula, rows) for o in offsets)
 
 
 def new_data_design(
@@ -385,7 +345,7 @@ def new_data_design(
     blocks = design.blocks if blocks is None else blocks
     # new data need no response and no weights, but trials and se where the family uses them
     kept_terms = tuple(t for b in blocks for t, _ in b.terms)
-    needed = formula_columns(f, False, ("trials", "se"), kept_terms)
+    needed = formula_columns(f, False, ("trials", "se", "rate"), kept_terms)
     _claim_intercept(needed, newdata, f)
     check_column_names(newdata, needed)
     check_column_types(newdata, needed)
@@ -403,7 +363,7 @@ def new_data_design(
         for (d, p), f_pred in zip(design.predictors.items(), f.predictors, strict=True)
     }
     new_blocks, new_levels = group_blocks_at(blocks, df, rows, allow_new_levels)
-    additions = _additions(f, df, rows, names=("trials", "se"))
+    additions = read_additions(f, df, rows, names=("trials", "se", "rate"))
     response = None
     if design.response is not None:
         response = ResponseData(

@@ -496,17 +496,20 @@ class Family:
         ]
         return "; ".join(parts)
 
-    def prepare_response(self, column: str, y, additions: dict, rows=None) -> ResponseData:
-        """Check the response against the family's rule and code it for the likelihood.
-
-        ``rows`` are the data's row numbers of the values (from 1), for messages."""
-        for base in additions:
+    def check_additions(self, names: tuple[str, ...]) -> None:
+        """Every addition term of the formula is one the family accepts."""
+        for base in names:
             if base not in self.additions:
                 allowed = ", ".join(f"{a}()" for a in self.additions)
                 raise ResponseError(
                     f"Addition term {base}() cannot be used with family '{self.name}' "
                     f"(it accepts: {allowed})."
                 )
+
+    def prepare_response(self, column: str, y, additions: dict, rows=None) -> ResponseData:
+        """Check the response against the family's rule and code it for the likelihood.
+
+        ``rows`` are the data's row numbers of the values (from 1), for messages."""
         data = RESPONSES[self.response](self.name, column, y, additions, rows)
         if "se" in additions:
             se = np.asarray(additions["se"], dtype=float)

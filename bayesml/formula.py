@@ -118,6 +118,7 @@ class BrmsFormula:
     offsets: tuple[str, ...] = ()  # expressions inside offset(...) in the linear predictor
     monotonic: tuple[MonotonicTerm, ...] = ()
     dpars: tuple[PredictorFormula, ...] = ()
+    fixed_dpars: tuple[tuple[str, float], ...] = ()  # bf(..., quantile = 0.9)
 
     @property
     def mu(self) -> PredictorFormula:
@@ -143,10 +144,10 @@ class BrmsFormula:
     @property
     def source(self) -> str:
         """Text that ``parse_formula`` turns back into this formula."""
-        return f"bf({self.text})" if self.dpars else self.text
+        return f"bf({self.text})" if self.dpars or self.fixed_dpars else self.text
 
     def __str__(self) -> str:
-        return self.text if self.dpars else (self.display or self.text)
+        return self.text if self.dpars or self.fixed_dpars else (self.display or self.text)
 
     def canonical(self) -> str:
         """The formula rewritten from its terms, one group-level term per block (``(1 | a/b)``
@@ -402,7 +403,7 @@ def _first_appearance(rhs: str) -> list[str]:
 
 
 _ADDITION = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$", re.S)
-KNOWN_ADDITIONS = ("trials", "weights", "se")
+KNOWN_ADDITIONS = ("trials", "weights", "se", "cens", "trunc", "rate")
 
 
 def _parse_additions(text: str, formula: str, pos: int) -> tuple[AdditionTerm, ...]:
@@ -424,10 +425,18 @@ def _parse_additions(text: str, formula: str, pos: int) -> tuple[AdditionTerm, .
                 kwargs.append((k.strip(), normalize_expression(v)))
             elif a:
                 args.append(normalize_expression(a))
-        if not args or any(not v for _, v in kwargs):
+        name = m.group(1)
+        bounds_only = name == "trunc" and kwargs and not args
+        if (not args and not bounds_only) or any(not v for _, v in kwargs):
             raise FormulaError(
-                f"Addition term {m.group(1)}() needs a column or number as its first argument "
+                f"Addition term {name}() needs a column or number as its first argument "
                 "(and a value after each '=').",
+                formula,
+                (off, off + len(piece)),
+            )
+        if name == "trunc" and ({k for k, _ in kwargs} - {"lb", "ub"} or args):
+            raise FormulaError(
+                "trunc() takes the bounds by name: trunc(lb = 0), trunc(ub = 10) or both.",
                 formula,
                 (off, off + len(piece)),
             )
@@ -464,7 +473,9 @@ def parse_formula(formula: str | BrmsFormula) -> BrmsFormula:
     if m:
         _check_parens(text)
         parts = [p.strip() for p, _ in _split_top(m.group(2), ",")]
-        return bf(*parts)
+        positional = [p for p in parts if "~" in p or "=" not in p]
+        named = dict(p.split("=", 1) for p in parts if "~" not in p and "=" in p)
+        return bf(*positional, **{k.strip(): v.strip() for k, v in named.items()})
     return _parse_main(text)
 
 
@@ -493,6 +504,12 @@ def bf(formula: str, *dpar_formulas: str, **dpars: str) -> BrmsFormula:
     """
     main = _parse_main(" ".join(str(formula).split()))
     written = [" ".join(str(t).split()) for t in dpar_formulas]
+    fixed = []
+    for name, value in list(dpars.items()):
+        number = _number(value)
+        if number is not None:  # bf(y ~ x, quantile = 0.9): the parameter is fixed
+            fixed.append((name, number))
+            del dpars[name]
     for name, rhs in dpars.items():
         rhs = " ".join(str(rhs).split())
         if "~" in rhs and not rhs.startswith("~"):
@@ -509,11 +526,21 @@ def bf(formula: str, *dpar_formulas: str, **dpars: str) -> BrmsFormula:
     for name in names:
         if names.count(name) > 1:
             raise FormulaError(f"Parameter '{name}' has more than one formula.", "; ".join(written))
-    full = ", ".join([main.text, *written])
+    full = ", ".join([main.text, *written, *(f"{n} = {v:g}" for n, v in fixed)])
     out = replace(main, dpars=tuple(predictors), display=main.display or main.text)
-    out = replace(out, text=full if written else main.text)
+    out = replace(out, text=full if written or fixed else main.text, fixed_dpars=tuple(fixed))
     _check_ids(out)
     return out
+
+
+def _number(value) -> float | None:
+    """A fixed parameter value (a number, or text holding one), else None."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
 
 
 _BF_CALL = re.compile(r"^(bf|brmsformula)\((.*)\)$", re.S)
