@@ -105,7 +105,7 @@ def _parameter_lines(bm, signed: set[int]) -> list[str]:
             out.append(f"  z_{k}[{m}, {blk.n_levels}];  // standardised group-level effects")
         if blk.has_cor:
             out.append(f"  L_{k}[{m}, {m}];  // Cholesky factor of the correlation matrix")
-    for dp in bm.family.estimated_dpars(d.formula.additions, d.dpars):
+    for dp in bm.family.estimated_dpars(d.formula.additions, d.not_estimated):
         if dp.name in free:
             out.append(f"  {dp.name}{'' if dp.lb is None else ' >= ' + r_num(dp.lb)};")
     out.append("}")
@@ -154,7 +154,7 @@ def _marginal_lines(bm, resid: str) -> list[str]:
 def _likelihood_lines(bm) -> list[str]:
     d, fam = bm.design, bm.family
     marginal = bm.group_effects == "marginal"
-    estimated = [dp.name for dp in fam.estimated_dpars(d.formula.additions, d.dpars)]
+    estimated = [dp.name for dp in fam.estimated_dpars(d.formula.additions, d.not_estimated)]
     has_sigma = "sigma" in estimated or "sigma" in d.dpars
     if marginal:
         if "se" in d.additions:
@@ -165,7 +165,7 @@ def _likelihood_lines(bm) -> list[str]:
     args = ["inv_link(eta)" if fam.link_name != "identity" else "eta"]
     if fam.ordinal:
         args = ["eta", "Intercept"]
-    args += [dp.name for dp in fam.estimated_dpars(d.formula.additions, d.dpars)]
+    args += [dp.name for dp in fam.estimated_dpars(d.formula.additions, d.not_estimated)]
     args += list(d.dpars)
     if "trials" in d.additions:
         args.insert(0, "trials")
@@ -216,7 +216,7 @@ def _prior_lines(bm, signed: set[int]) -> list[str]:
                     f"  // sampled as L_{k} = diag(sign(sd_{k}_signed)) * L_{k}_signed,"
                     " which has the same prior"
                 )
-    for dp in bm.family.estimated_dpars(d.formula.additions, d.dpars):
+    for dp in bm.family.estimated_dpars(d.formula.additions, d.not_estimated):
         out.append(f"  {dp.name} ~ {_prior_text(pr.resolve(dp.name))};")
     return out
 

@@ -100,6 +100,17 @@ class Design:
         return tuple(d for d in self.predictors if d != "mu")
 
     @property
+    def fixed_dpars(self) -> dict[str, float]:
+        """Parameters fixed to a value in ``bf()`` (``quantile = 0.9``)."""
+        return dict(self.formula.fixed_dpars)
+
+    @property
+    def not_estimated(self) -> tuple[str, ...]:
+        """Parameters other than mu that are not one estimated number: those with a formula
+        and those fixed in ``bf()``."""
+        return (*self.dpars, *self.fixed_dpars)
+
+    @property
     def nobs(self) -> int:
         return len(self.y)
 
@@ -172,6 +183,19 @@ def _check_dpars(f: BrmsFormula, fam: Family) -> None:
             fam.dpar(p.dpar)
         except KeyError as err:
             raise FormulaError(f"{err.args[0]} (formula '{p.text}')", f.text) from None
+    for name, value in f.fixed_dpars:
+        try:
+            d = fam.dpar(name)
+        except KeyError as err:
+            raise FormulaError(f"{err.args[0]} ({name} = {value:g})", f.text) from None
+        lb = -np.inf if d.lb is None else d.lb
+        ub = np.inf if d.ub is None or isinstance(d.ub, str) else d.ub
+        if not lb < value < ub:
+            raise FormulaError(
+                f"{name} = {value:g} lies outside the values '{name}' can take "
+                f"(between {lb:g} and {ub:g}, bounds excluded).",
+                f.text,
+            )
 
 
 def make_design(
@@ -343,9 +367,9 @@ def new_data_design(
     """
     f = design.formula
     blocks = design.blocks if blocks is None else blocks
-    # new data need no response and no weights, but trials and se where the family uses them
+    # new data need no response, weights or censoring, but trials, se, rate and trunc bounds
     kept_terms = tuple(t for b in blocks for t, _ in b.terms)
-    needed = formula_columns(f, False, ("trials", "se", "rate"), kept_terms)
+    needed = formula_columns(f, False, ("trials", "se", "rate", "trunc"), kept_terms)
     _claim_intercept(needed, newdata, f)
     check_column_names(newdata, needed)
     check_column_types(newdata, needed)
@@ -363,7 +387,7 @@ def new_data_design(
         for (d, p), f_pred in zip(design.predictors.items(), f.predictors, strict=True)
     }
     new_blocks, new_levels = group_blocks_at(blocks, df, rows, allow_new_levels)
-    additions = read_additions(f, df, rows, names=("trials", "se", "rate"))
+    additions = read_additions(f, df, rows, names=("trials", "se", "rate", "trunc"))
     response = None
     if design.response is not None:
         response = ResponseData(
@@ -371,6 +395,7 @@ def new_data_design(
             trials=additions["trials"].astype(np.int64) if "trials" in additions else None,
             se=additions.get("se"),
             categories=design.response.categories,
+            rate=additions.get("rate"),
         )
     out = Design(f, df, np.zeros(len(df)), predictors, new_blocks, additions, 0, response, rows)
     return out, new_levels

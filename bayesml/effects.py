@@ -163,6 +163,8 @@ def marginal_obstacle(design: Design, family: Family) -> str | None:
         return "only gaussian models with the identity link allow it"
     if "weights" in design.additions:
         return "weights() are not supported there"
+    if "cens" in design.additions or "lb" in design.additions:
+        return "censored or truncated rows have no normal likelihood"
     if any(set(b.dpars) != {"mu"} for b in design.blocks):
         return "group-level terms of sigma's formula enter the variance, not the mean"
     if any(b.has_monotonic for b in design.blocks):

@@ -19,6 +19,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from scipy import special
 
+from . import densities
 from .columns import r_levels
 
 __all__ = [
@@ -70,6 +71,14 @@ LINKS: dict[str, Link] = {
     "cloglog": Link(
         "cloglog", lambda eta: 1 - pt.exp(-pt.exp(eta)), None, lambda e: -np.expm1(-np.exp(e))
     ),
+    # von_mises: mu = 2 atan(eta) keeps the mean angle in (-pi, pi)
+    "tan_half": Link(
+        "tan_half", lambda eta: 2 * pt.arctan(eta), None, lambda e: 2 * np.arctan(e)
+    ),
+    # inverse.gaussian's default: eta = 1 / mu^2
+    "1/mu^2": Link(
+        "1/mu^2", lambda eta: 1 / pt.sqrt(eta), lambda y: 1 / y**2, lambda e: 1 / np.sqrt(e)
+    ),
     # brms's link of student's nu: nu = 1 + exp(eta)
     "logm1": Link(
         "logm1", lambda eta: 1 + pt.exp(eta), lambda y: np.log(y - 1), lambda e: 1 + np.exp(e)
@@ -98,7 +107,7 @@ class DistParam:
     name: str
     default: str = ""
     lb: float | None = None
-    ub: float | None = None
+    ub: float | str | None = None  # "min_Y": the smallest response (shifted_lognormal's ndt)
     fixed: float | None = None
     dropped_by: str | None = None
     link: str = "log"  # its link when it has a formula of its own (brms's link_<dpar>)
@@ -118,6 +127,7 @@ class ResponseData:
     trials: np.ndarray | None = None
     se: np.ndarray | None = None
     categories: tuple[str, ...] = ()  # ordinal families: category labels, lowest first
+    rate: np.ndarray | None = None  # rate(): the mean (and negbinomial's shape) scale with it
 
     @property
     def n_thresholds(self) -> int:
@@ -174,6 +184,33 @@ def _unit_open(fam, col, y, adds, rows=None) -> ResponseData:
     y = _need_numeric(fam, col, y, "proportions")
     need = f"Family '{fam}' needs a response strictly between 0 and 1"
     _reject((y <= 0) | (y >= 1), y, need, col, "outside (0, 1)", rows)
+    return ResponseData(y)
+
+
+def _non_negative(fam, col, y, adds, rows=None) -> ResponseData:
+    y = _need_numeric(fam, col, y, "non-negative real numbers")
+    _reject(y < 0, y, f"Family '{fam}' needs a response >= 0", col, "< 0", rows)
+    return ResponseData(y)
+
+
+def _unit_with_zero(fam, col, y, adds, rows=None) -> ResponseData:
+    y = _need_numeric(fam, col, y, "proportions")
+    need = f"Family '{fam}' needs a response in [0, 1)"
+    _reject((y < 0) | (y >= 1), y, need, col, "outside [0, 1)", rows)
+    return ResponseData(y)
+
+
+def _unit_closed(fam, col, y, adds, rows=None) -> ResponseData:
+    y = _need_numeric(fam, col, y, "proportions")
+    need = f"Family '{fam}' needs a response in [0, 1]"
+    _reject((y < 0) | (y > 1), y, need, col, "outside [0, 1]", rows)
+    return ResponseData(y)
+
+
+def _angle(fam, col, y, adds, rows=None) -> ResponseData:
+    y = _need_numeric(fam, col, y, "angles in radians")
+    need = f"Family '{fam}' needs angles in [-pi, pi] (radians)"
+    _reject((y < -np.pi) | (y > np.pi), y, need, col, "outside [-pi, pi]", rows)
     return ResponseData(y)
 
 
@@ -281,6 +318,10 @@ def _ordinal(fam, col, y, adds, rows=None) -> ResponseData:
 RESPONSES: dict[str, Callable[..., ResponseData]] = {
     "real": _real,  # real numbers
     "positive": _positive,  # > 0
+    "non_negative": _non_negative,  # >= 0 (hurdle parts)
+    "unit_with_zero": _unit_with_zero,  # [0, 1)
+    "unit_closed": _unit_closed,  # [0, 1]
+    "angle": _angle,  # [-pi, pi]
     "unit": _unit_open,  # in (0, 1)
     "count": _counts,  # non-negative integers
     "binary": _binary,  # 0/1, true/false or two levels
@@ -305,7 +346,13 @@ class Likelihood:
 
     @property
     def mu(self) -> pt.TensorVariable:
-        return LINKS[self.link].inverse(self.eta)
+        """The mean, times ``rate()`` where given."""
+        return self.per_rate(LINKS[self.link].inverse(self.eta))
+
+    def per_rate(self, x):
+        """``x`` times the rows' ``rate()`` (brms's rate denominator), or ``x``."""
+        rate = self.response.rate
+        return x if rate is None else x * pt.as_tensor_variable(rate)
 
     def sigma(self) -> pt.TensorVariable:
         """sigma, combined with known standard errors from ``se()`` when given."""
@@ -348,7 +395,107 @@ def _poisson(L: Likelihood):
 
 def _negbinomial(L: Likelihood):
     # brms: Var = mu + mu^2 / shape; PyMC's alpha is that shape
-    return pm.NegativeBinomial.dist(mu=L.mu, alpha=L.dpars["shape"], shape=L.shape)
+    return pm.NegativeBinomial.dist(mu=L.mu, alpha=L.per_rate(L.dpars["shape"]), shape=L.shape)
+
+
+def _geometric(L: Likelihood):
+    # brms: negative binomial with shape 1 (times the rate)
+    return pm.NegativeBinomial.dist(mu=L.mu, alpha=L.per_rate(1.0), shape=L.shape)
+
+
+def _not_zi(L: Likelihood, name: str):
+    """PyMC's psi is the probability of the count part: 1 - zi (or 1 - hu)."""
+    return 1 - L.dpars[name]
+
+
+def _zero_inflated_poisson(L: Likelihood):
+    return pm.ZeroInflatedPoisson.dist(psi=_not_zi(L, "zi"), mu=L.mu, shape=L.shape)
+
+
+def _zero_inflated_negbinomial(L: Likelihood):
+    return pm.ZeroInflatedNegativeBinomial.dist(
+        psi=_not_zi(L, "zi"), mu=L.mu, alpha=L.dpars["shape"], shape=L.shape
+    )
+
+
+def _zero_inflated_binomial(L: Likelihood):
+    n = pt.as_tensor_variable(L.response.trials)
+    return pm.ZeroInflatedBinomial.dist(psi=_not_zi(L, "zi"), n=n, p=L.mu, shape=L.shape)
+
+
+def _zero_inflated_beta(L: Likelihood):
+    return densities.zero_inflated_beta(L.mu, L.dpars["phi"], L.dpars["zi"], L.shape)
+
+
+def _zero_one_inflated_beta(L: Likelihood):
+    d = L.dpars
+    return densities.zero_one_inflated_beta(L.mu, d["phi"], d["zoi"], d["coi"], L.shape)
+
+
+def _hurdle_poisson(L: Likelihood):
+    return pm.HurdlePoisson.dist(psi=_not_zi(L, "hu"), mu=L.mu, shape=L.shape)
+
+
+def _hurdle_negbinomial(L: Likelihood):
+    return pm.HurdleNegativeBinomial.dist(
+        psi=_not_zi(L, "hu"), mu=L.mu, alpha=L.dpars["shape"], shape=L.shape
+    )
+
+
+def _hurdle_gamma(L: Likelihood):
+    return densities.hurdle_continuous("gamma", L.mu, L.dpars["shape"], L.dpars["hu"], L.shape)
+
+
+def _hurdle_lognormal(L: Likelihood):
+    d = L.dpars
+    return densities.hurdle_continuous("lognormal", L.mu, d["sigma"], d["hu"], L.shape)
+
+
+def _exponential(L: Likelihood):
+    return pm.Exponential.dist(lam=1 / L.mu, shape=L.shape)
+
+
+def _weibull(L: Likelihood):
+    # brms: scale = mu / Γ(1 + 1/shape), so that mu is the mean
+    k = L.dpars["shape"]
+    return pm.Weibull.dist(alpha=k, beta=L.mu / pt.exp(pt.gammaln(1 + 1 / k)), shape=L.shape)
+
+
+def _skew_normal(L: Likelihood):
+    # brms: mu and sigma are the mean and sd; alpha the skewness
+    sigma, alpha = L.sigma(), L.dpars["alpha"]
+    delta = alpha / pt.sqrt(1 + alpha**2)
+    omega = sigma / pt.sqrt(1 - 2 / np.pi * delta**2)
+    xi = L.mu - omega * delta * np.sqrt(2 / np.pi)
+    return pm.SkewNormal.dist(mu=xi, sigma=omega, alpha=alpha, shape=L.shape)
+
+
+def _shifted_lognormal(L: Likelihood):
+    d = L.dpars
+    return densities.shifted_lognormal(L.mu, d["sigma"], d["ndt"], L.shape)
+
+
+def _exgaussian(L: Likelihood):
+    # brms: mu is the mean, beta the exponential's scale (PyMC's nu)
+    beta = L.dpars["beta"]
+    return pm.ExGaussian.dist(mu=L.mu - beta, sigma=L.dpars["sigma"], nu=beta, shape=L.shape)
+
+
+def _asym_laplace(L: Likelihood):
+    d = L.dpars
+    return densities.asym_laplace(L.mu, d["sigma"], d["quantile"], L.shape)
+
+
+def _von_mises(L: Likelihood):
+    return pm.VonMises.dist(mu=L.mu, kappa=L.dpars["kappa"], shape=L.shape)
+
+
+def _inverse_gaussian(L: Likelihood):
+    return pm.Wald.dist(mu=L.mu, lam=L.dpars["shape"], shape=L.shape)
+
+
+def _frechet(L: Likelihood):
+    return densities.frechet(L.mu, L.dpars["nu"], L.shape)
 
 
 def _gamma(L: Likelihood):
@@ -389,6 +536,46 @@ def _mean_binomial(L: Likelihood):
 
 def _mean_lognormal(L: Likelihood):
     return pt.exp(L.mu + L.dpars["sigma"] ** 2 / 2)
+
+
+def _mean_zero_inflated(L: Likelihood):
+    return (1 - L.dpars["zi"]) * L.mu
+
+
+def _mean_zero_inflated_binomial(L: Likelihood):
+    return (1 - L.dpars["zi"]) * _mean_binomial(L)
+
+
+def _mean_zero_one_inflated_beta(L: Likelihood):
+    d = L.dpars
+    return d["zoi"] * d["coi"] + (1 - d["zoi"]) * L.mu
+
+
+def _mean_hurdle_poisson(L: Likelihood):
+    return (1 - L.dpars["hu"]) * L.mu / (-pt.expm1(-L.mu))
+
+
+def _mean_hurdle_negbinomial(L: Likelihood):
+    shape = L.dpars["shape"]
+    p0 = (shape / (L.mu + shape)) ** shape
+    return (1 - L.dpars["hu"]) * L.mu / (1 - p0)
+
+
+def _mean_hurdle(L: Likelihood):
+    return (1 - L.dpars["hu"]) * L.mu
+
+
+def _mean_hurdle_lognormal(L: Likelihood):
+    return (1 - L.dpars["hu"]) * _mean_lognormal(L)
+
+
+def _mean_shifted_lognormal(L: Likelihood):
+    return _mean_lognormal(L) + L.dpars["ndt"]
+
+
+def _mean_asym_laplace(L: Likelihood):
+    q = L.dpars["quantile"]
+    return L.mu + L.dpars["sigma"] * (1 - 2 * q) / (q * (1 - q))
 
 
 # -- the table -------------------------------------------------------------------------------
@@ -519,7 +706,14 @@ class Family:
                     f"se() must be non-negative standard errors, got {_first_bad(bad, se, rows)}."
                 )
             data.se = se
+        if "rate" in additions:
+            data.rate = np.asarray(additions["rate"], dtype=float)
         return data
+
+    @property
+    def discrete(self) -> bool:
+        """Whether the response is a count (truncation bounds then include the bound)."""
+        return self.response in ("count", "binomial")
 
     def __str__(self) -> str:
         return f"{self.name}(link = {self.link_name})"
@@ -527,86 +721,101 @@ class Family:
 
 _SIGMA = DistParam("sigma", "scale", lb=0.0, dropped_by="se", intercept_prior="scale")
 _GAMMA_001 = "gamma(0.01, 0.01)"
+_SHAPE = DistParam("shape", _GAMMA_001, lb=0.0)
+_PHI = DistParam("phi", _GAMMA_001, lb=0.0)
+_NU = DistParam("nu", "gamma(2, 0.1)", lb=1.0, link="logm1", intercept_prior="normal(2.7, 0.8)")
+
+
+def _probability(name: str) -> DistParam:
+    """zi, hu, zoi, coi, quantile: beta(1, 1) on (0, 1), logit link with a formula."""
+    return DistParam(name, "beta(1, 1)", lb=0.0, ub=1.0, link="logit",
+                     intercept_prior="logistic(0, 1)")  # fmt: skip
+
+
+_LOG_LINKS = ("log", "identity", "sqrt")
+_REAL_LINKS = ("identity", "log", "inverse")
+_UNIT_LINKS = ("logit", "probit", "cloglog")
+_CENS = ("weights", "cens", "trunc")  # brms's addition terms of most families
+_COUNT = (*_CENS, "rate")
 
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in [
-        Family(
-            "gaussian",
-            ("identity", "log", "inverse"),
-            (_SIGMA,),
-            "real",
-            _gaussian,
-            additions=("weights", "se"),
-            aliases=("normal",),
-        ),
-        Family(
-            "student",
-            ("identity", "log", "inverse"),
-            (
-                _SIGMA,
-                DistParam(
-                    "nu", "gamma(2, 0.1)", lb=1.0, link="logm1", intercept_prior="normal(2.7, 0.8)"
-                ),
-            ),
-            "real",
-            _student,
-            additions=("weights", "se"),
-        ),
-        Family("bernoulli", ("logit", "probit", "cloglog"), (), "binary", _bernoulli),
-        Family(
-            "binomial",
-            ("logit", "probit", "cloglog"),
-            (),
-            "binomial",
-            _binomial_lik,
-            additions=("weights", "trials"),
-            mean=_mean_binomial,
-        ),
-        Family("poisson", ("log", "identity", "sqrt"), (), "count", _poisson),
-        Family(
-            "negbinomial",
-            ("log", "identity", "sqrt"),
-            (DistParam("shape", _GAMMA_001, lb=0.0),),
-            "count",
-            _negbinomial,
-        ),
-        Family(
-            "lognormal",
-            ("identity", "inverse"),
-            (DistParam("sigma", "scale", lb=0.0, intercept_prior="scale"),),
-            "positive",
-            _lognormal,
-            scale_link="log",
-            mean=_mean_lognormal,
-        ),
-        Family(
-            "gamma",
-            ("log", "identity", "inverse"),
-            (DistParam("shape", _GAMMA_001, lb=0.0),),
-            "positive",
-            _gamma,
-            aliases=("Gamma",),
-        ),
-        Family(
-            "beta",
-            ("logit", "probit", "cloglog"),
-            (DistParam("phi", _GAMMA_001, lb=0.0),),
-            "unit",
-            _beta,
-            aliases=("Beta",),
-        ),
-        Family(
-            "cumulative",
-            ("logit", "probit", "cloglog"),
-            (DistParam("disc", fixed=1.0, intercept_prior="normal(0, 1)"),),
-            "ordinal",
-            _cumulative,
-            ordinal=True,
-            mean=_category_probabilities,
-        ),
+        Family("gaussian", _REAL_LINKS, (_SIGMA,), "real", _gaussian,
+               additions=("weights", "se", "cens", "trunc"), aliases=("normal",)),
+        Family("student", _REAL_LINKS, (_SIGMA, _NU), "real", _student,
+               additions=("weights", "se", "cens", "trunc")),
+        Family("skew_normal", _REAL_LINKS,
+               (_SIGMA, DistParam("alpha", "normal(0, 4)", link="identity",
+                                  intercept_prior="normal(0, 4)")),
+               "real", _skew_normal, additions=("weights", "se", "cens", "trunc")),
+        Family("bernoulli", _UNIT_LINKS, (), "binary", _bernoulli),
+        Family("binomial", _UNIT_LINKS, (), "binomial", _binomial_lik,
+               additions=("weights", "trials", "cens", "trunc"), mean=_mean_binomial),
+        Family("poisson", _LOG_LINKS, (), "count", _poisson, additions=_COUNT),
+        Family("negbinomial", _LOG_LINKS, (_SHAPE,), "count", _negbinomial, additions=_COUNT),
+        Family("geometric", _LOG_LINKS, (), "count", _geometric, additions=_COUNT),
+        Family("lognormal", ("identity", "inverse"),
+               (DistParam("sigma", "scale", lb=0.0, intercept_prior="scale"),),
+               "positive", _lognormal, additions=_CENS, scale_link="log",
+               mean=_mean_lognormal),
+        Family("shifted_lognormal", ("identity", "inverse"),
+               (DistParam("sigma", "scale", lb=0.0, intercept_prior="scale"),
+                DistParam("ndt", "uniform(0, min_Y)", lb=0.0, ub="min_Y", intercept_prior="")),
+               "positive", _shifted_lognormal, additions=_CENS, scale_link="log",
+               mean=_mean_shifted_lognormal),
+        Family("gamma", _LOG_LINKS[:1] + ("identity", "inverse"), (_SHAPE,), "positive",
+               _gamma, additions=_CENS, aliases=("Gamma",)),
+        Family("weibull", _LOG_LINKS[:1] + ("identity", "inverse"), (_SHAPE,), "positive",
+               _weibull, additions=_CENS),
+        Family("exponential", _LOG_LINKS[:1] + ("identity", "inverse"), (), "positive",
+               _exponential, additions=_CENS),
+        Family("frechet", _LOG_LINKS[:1] + ("identity", "inverse"), (_NU,), "positive",
+               _frechet, additions=_CENS),
+        Family("inverse.gaussian", ("1/mu^2", "inverse", "identity", "log"), (_SHAPE,),
+               "positive", _inverse_gaussian, additions=_CENS),
+        Family("exgaussian", _REAL_LINKS,
+               (_SIGMA, DistParam("beta", "gamma(1, 0.1)", lb=0.0,
+                                  intercept_prior="normal(1.7, 1.3)")),
+               "real", _exgaussian, additions=_CENS),
+        Family("asym_laplace", _REAL_LINKS, (_SIGMA, _probability("quantile")), "real",
+               _asym_laplace, additions=_CENS, mean=_mean_asym_laplace),
+        Family("von_mises", ("tan_half", "identity"),
+               (DistParam("kappa", "gamma(2, 0.01)", lb=0.0,
+                          intercept_prior="normal(5.0, 0.8)"),),
+               "angle", _von_mises, additions=_CENS),
+        Family("beta", _UNIT_LINKS, (_PHI,), "unit", _beta, additions=_CENS,
+               aliases=("Beta",)),
+        Family("zero_inflated_poisson", _LOG_LINKS, (_probability("zi"),), "count",
+               _zero_inflated_poisson, additions=_CENS, mean=_mean_zero_inflated),
+        Family("zero_inflated_negbinomial", _LOG_LINKS, (_SHAPE, _probability("zi")), "count",
+               _zero_inflated_negbinomial, additions=_CENS, mean=_mean_zero_inflated),
+        Family("zero_inflated_binomial", _UNIT_LINKS, (_probability("zi"),), "binomial",
+               _zero_inflated_binomial, additions=("weights", "trials", "cens", "trunc"),
+               mean=_mean_zero_inflated_binomial),
+        Family("zero_inflated_beta", _UNIT_LINKS, (_PHI, _probability("zi")),
+               "unit_with_zero", _zero_inflated_beta, additions=_CENS,
+               mean=_mean_zero_inflated),
+        Family("zero_one_inflated_beta", _UNIT_LINKS,
+               (_PHI, _probability("zoi"), _probability("coi")), "unit_closed",
+               _zero_one_inflated_beta, mean=_mean_zero_one_inflated_beta),
+        Family("hurdle_poisson", _LOG_LINKS, (_probability("hu"),), "count",
+               _hurdle_poisson, additions=_CENS, mean=_mean_hurdle_poisson),
+        Family("hurdle_negbinomial", _LOG_LINKS, (_SHAPE, _probability("hu")), "count",
+               _hurdle_negbinomial, additions=_CENS, mean=_mean_hurdle_negbinomial),
+        Family("hurdle_gamma", _LOG_LINKS[:1] + ("identity", "inverse"),
+               (_SHAPE, _probability("hu")), "non_negative", _hurdle_gamma,
+               additions=_CENS, mean=_mean_hurdle),
+        Family("hurdle_lognormal", ("identity", "inverse"),
+               (DistParam("sigma", "scale", lb=0.0, intercept_prior="scale"),
+                _probability("hu")),
+               "non_negative", _hurdle_lognormal, additions=_CENS, scale_link="log",
+               mean=_mean_hurdle_lognormal),
+        Family("cumulative", _UNIT_LINKS,
+               (DistParam("disc", fixed=1.0, intercept_prior="normal(0, 1)"),),
+               "ordinal", _cumulative, ordinal=True, mean=_category_probabilities),
     ]
-}
+}  # fmt: skip
 
 
 def get_family(family: str | Family, link: str | None = None) -> Family:

@@ -13,7 +13,7 @@ parameter registry maps them to brms's output names.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,8 @@ from ._rformat import r_num
 from .columns import DataError
 from .design import Design, GroupBlock, make_design
 from .effects import GROUP_EFFECTS, cov_inverse, resolve_group_effects
-from .families import LINKS, Family, Likelihood, get_family
+from . import densities
+from .families import LINKS, Family, Likelihood, ResponseError, get_family
 from .formula import BrmsFormula
 from .marginal import components, draw_group_effects, marginal_loglik
 from .model_priors import default_priors, set_priors
@@ -127,6 +128,15 @@ def _thresholds(n: int, priors: PriorTable) -> pt.TensorVariable:
     return thr
 
 
+def data_symbols(row: PriorRow, y: np.ndarray) -> PriorRow:
+    """A prior row with brms's data symbols replaced by their values: ``min_Y``, the smallest
+    response (shifted_lognormal's ``ndt ~ uniform(0, min_Y)``, bounded above by it)."""
+    if "min_Y" not in row.prior + row.ub:
+        return row
+    value = repr(float(np.min(y)))
+    return replace(row, prior=row.prior.replace("min_Y", value), ub=row.ub.replace("min_Y", value))
+
+
 def _block_eta(blk: GroupBlock, r, etas: dict, mono: dict) -> None:
     """Add a block's effects to the predictors of its coefficients: ``Σ_j Z[:, j] · r[J, j]``,
     a monotonic term's value in place of ``Z[:, j]`` for varying ``mo()`` effects."""
@@ -149,12 +159,15 @@ def build_model(
     group_effects: str = "noncentred",
     predictive: bool = False,
     graph: dict | None = None,
+    response_draws: bool = False,
 ) -> pm.Model:
     """Build the PyMC model for a design, family and prior table.
 
     ``predictive=True`` adds each predictor (``linpred``, ``linpred_<dpar>``) and the expected
     response (``epred``) as deterministics; prediction uses it with ``group_effects="given"``.
     ``graph``, when given, receives expressions later stages evaluate on draws.
+    ``response_draws=True`` makes the response a distribution to draw from: censoring is
+    left out and truncation becomes ``pm.Truncated`` (the log density is brms's otherwise).
     """
     response = design.response
     if response is None:
@@ -191,21 +204,24 @@ def build_model(
             for blk in design.blocks:
                 _block_eta(blk, effects[blk.id], etas, mono)
         dpars = {
-            d.name: prior_rv(d.name, priors.resolve(d.name))
-            for d in family.estimated_dpars(design.formula.additions, design.dpars)
+            d.name: prior_rv(d.name, data_symbols(priors.resolve(d.name), response.y))
+            for d in family.estimated_dpars(design.formula.additions, design.not_estimated)
         }
         for dpar in design.dpars:
             dpars[dpar] = LINKS[family.dpar(dpar).link].inverse(etas[dpar])
+        for dpar, value in design.fixed_dpars.items():
+            dpars[dpar] = pt.as_tensor_variable(np.float64(value))
         _likelihood(
             design, family, response, etas, dpars, thresholds, strategy, effects, predictive,
-            graph,
+            graph, response_draws,
         )  # fmt: skip
         _threshold_intercepts(design, family, thresholds, extras.get("mu", {}))
     return model
 
 
 def _likelihood(
-    design, family, response, etas, dpars, thresholds, strategy, effects, predictive, graph
+    design, family, response, etas, dpars, thresholds, strategy, effects, predictive, graph,
+    response_draws=False,
 ) -> None:
     y = pm.Data("Y", response.y, dims="obs")
     eta = etas["mu"]
@@ -220,7 +236,7 @@ def _likelihood(
             pm.Deterministic("epred", mean, dims=("obs", "category"))
         else:
             pm.Deterministic("epred", mean, dims="obs")
-    dist = family.dist(lik)
+    dist = _response_distribution(family, lik, design.additions, response_draws)
     name = observed_name(design)
     if strategy.integrates_out:
         inv = [cov_inverse(sd, L) for sd, L in (effects[b.id] for b in design.blocks)]
@@ -245,6 +261,43 @@ def _likelihood(
         pm.Potential(f"{name}_weighted", pt.sum(w * pm.logp(dist, y)))
     else:
         pm.modelcontext(None).register_rv(dist, name, observed=y, dims=("obs",))
+
+
+def _response_distribution(family: Family, lik: Likelihood, additions: dict, draws: bool):
+    """The family's distribution with ``cens()`` and ``trunc()`` applied: for the log density
+    a ``CustomDist`` of brms's censored/truncated likelihood, for draws the plain family (no
+    censoring) or ``pm.Truncated``."""
+    base = family.dist(lik)
+    censored, truncated = "cens" in additions, "lb" in additions
+    if not (censored or truncated):
+        return base
+    lb, ub = (additions.get(k) for k in ("lb", "ub"))
+    bounds = {
+        "lb": None if lb is None or np.isneginf(lb).all() else lb,
+        "ub": None if ub is None or np.isposinf(ub).all() else ub,
+    }
+    if draws:
+        if not truncated:
+            return base
+        return pm.Truncated.dist(base, lower=bounds["lb"], upper=bounds["ub"], shape=lik.shape)
+    names = list(lik.dpars)
+    terms = dict(cens=additions.get("cens"), y2=additions.get("y2"), **bounds)
+    try:
+        densities.response_terms(base, **terms, discrete=family.discrete)
+    except NotImplementedError as err:
+        what = " and ".join(t for t, on in (("cens()", censored), ("trunc()", truncated)) if on)
+        raise ResponseError(
+            f"{what} cannot be used with family '{family.name}': its distribution has no "
+            "cumulative distribution function here."
+        ) from err
+
+    def logp(value, eta, *dpar_values):
+        at = replace(lik, eta=eta, dpars=dict(zip(names, dpar_values, strict=True)))
+        loglik = densities.response_terms(family.dist(at), **terms, discrete=family.discrete)
+        return loglik(value)
+
+    params = [pt.as_tensor_variable(lik.dpars[n]) for n in names]
+    return pm.CustomDist.dist(lik.eta, *params, logp=logp, shape=lik.shape)
 
 
 def _threshold_intercepts(design: Design, family: Family, thresholds, extra: dict) -> None:

@@ -68,8 +68,11 @@ def _default_scale(y: np.ndarray, link_name: str) -> tuple[float, float]:
     return loc, scale
 
 
-def _bound(x: float | None) -> str:
-    return "" if x is None else r_num(x)
+def _bound(x: float | str | None) -> str:
+    """A bound as the prior table prints it (a data symbol such as ``min_Y`` as it is)."""
+    if x is None:
+        return ""
+    return x if isinstance(x, str) else r_num(x)
 
 
 def default_priors(design: Design, family: Family, registry: Registry | None = None) -> PriorTable:
@@ -114,7 +117,7 @@ def default_priors(design: Design, family: Family, registry: Registry | None = N
         else:
             prior = _dpar_intercept_prior(design, family, dpar)
         rows.append(PriorRow(prior, "Intercept", dpar=prior_dpar(dpar)))
-    for d in family.estimated_dpars(design.formula.additions, design.dpars):
+    for d in family.estimated_dpars(design.formula.additions, design.not_estimated):
         prior = scale_prior if d.default == "scale" else d.default
         rows.append(PriorRow(prior, d.name, lb=_bound(d.lb), ub=_bound(d.ub)))
     return PriorTable(rows).sorted()

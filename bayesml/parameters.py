@@ -97,7 +97,7 @@ def model_parameters(design: Design, family: Family) -> Registry:
         thresholds, centred_thresholds = _thresholds(design)
     dpars = [
         Parameter(d.name, d.name, var=d.name, section="family", label=d.name)
-        for d in family.estimated_dpars(design.formula.additions, design.dpars)
+        for d in family.estimated_dpars(design.formula.additions, design.not_estimated)
     ]
     out = (
         thresholds

@@ -190,7 +190,7 @@ def _trace(fit, pdesign: Design, new_levels, ids, method: str, rng, model: pm.Mo
     return xr.DataTree.from_dict({"posterior": ds})
 
 
-def _prediction_model(fit, newdata, re_formula, allow_new_levels):
+def _prediction_model(fit, newdata, re_formula, allow_new_levels, response_draws=False):
     keep = select_blocks(fit.design, re_formula)
     blocks = tuple(b for b in fit.design.blocks if b.id in keep)
     if newdata is None:
@@ -207,7 +207,8 @@ def _prediction_model(fit, newdata, re_formula, allow_new_levels):
         masked.append(b if mask.all() else replace(b, Z=b.Z * mask))
     pdesign = replace(pdesign, blocks=tuple(masked))
     model = build_model(
-        pdesign, fit.family, fit.model.priors, group_effects="given", predictive=True
+        pdesign, fit.family, fit.model.priors, group_effects="given", predictive=True,
+        response_draws=response_draws,
     )
     return pdesign, new_levels, model
 
@@ -228,7 +229,9 @@ def _predictive(
             f"sample_new_levels must be one of {', '.join(NEW_LEVEL_METHODS)}, "
             f"got '{sample_new_levels}'."
         )
-    pdesign, new_levels, model = _prediction_model(fit, newdata, re_formula, allow_new_levels)
+    pdesign, new_levels, model = _prediction_model(
+        fit, newdata, re_formula, allow_new_levels, response_draws=True
+    )
     ids = _draw_ids(fit.settings.total_draws, ndraws, seed, draw_ids)
     rng = np.random.default_rng(seed)
     trace = _trace(fit, pdesign, new_levels, ids, sample_new_levels, rng, model)
@@ -258,7 +261,7 @@ def posterior_linpred(
     if dpar in fit.design.dpars:
         eta = _predictive(fit, f"linpred_{dpar}", newdata, **kw)
         return LINKS[fam.dpar(dpar).link].inverse_np(eta) if transform else eta
-    estimated = [d.name for d in fam.estimated_dpars(fit.formula.additions, fit.design.dpars)]
+    estimated = [d.name for d in fam.estimated_dpars(fit.formula.additions, fit.design.not_estimated)]
     if dpar not in estimated:
         raise ValueError(
             f"Family '{fam.name}' of this model has no parameter '{dpar}'; its parameters: "

@@ -350,8 +350,8 @@ def test_bad_response_errors(formula, fam, edit, message):
 
 
 def test_unknown_family_lists_the_known_ones():
-    with pytest.raises(ValueError, match="Unknown family 'weibull'; known families: gaussian, "):
-        get_family("weibull")
+    with pytest.raises(ValueError, match="Unknown family 'wiener'; known families: gaussian, "):
+        get_family("wiener")
 
 
 def test_link_not_allowed_lists_the_allowed_ones():

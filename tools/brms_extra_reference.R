@@ -147,8 +147,16 @@ run_model <- function(spec) {
   res
 }
 
-out <- list()
+# Resume: models already complete in out_file are kept (RESUME=0 starts afresh).
+out <- if (file.exists(out_file) && Sys.getenv("RESUME", "1") == "1")
+  fromJSON(out_file, simplifyVector = FALSE) else list()
+complete <- function(res, spec) {
+  fit <- if (is.null(spec$fit)) "" else spec$fit
+  !is.null(res) && (!is.null(res$get_prior) || !is.null(res$error)) &&
+    (fit == "" || !is.null(res$pointwise) || !is.null(res$error))
+}
 for (spec in specs) {
+  if (complete(out[[spec$name]], spec)) next
   out[[spec$name]] <- tryCatch(run_model(spec), error = function(e) {
     cat("  FAILED:", conditionMessage(e), "\n")
     list(formula = spec$formula, family = spec$family, data = spec$data,

@@ -1,0 +1,238 @@
+"""Response distributions that PyMC does not have, written once with their log density,
+log CDF (where censoring or truncation needs it) and random draws, in brms's
+parameterisations (brms's ``d*``/``p*`` functions of distributions.R).
+
+Each function returns an unnamed PyMC distribution (``pm.CustomDist.dist``) that the family
+table's likelihoods use for fitting, the pointwise log-likelihood and predictions alike.
+``response_terms`` wraps any of them (and PyMC's own) with ``cens()`` and ``trunc()``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from scipy import special
+
+__all__ = [
+    "asym_laplace",
+    "frechet",
+    "hurdle_continuous",
+    "response_terms",
+    "shifted_lognormal",
+    "zero_inflated_beta",
+    "zero_one_inflated_beta",
+]
+
+
+def _log1mexp(x):
+    """log(1 - exp(x)) for x <= 0, accurate at both ends."""
+    return pt.switch(x > -np.log(2.0), pt.log(-pt.expm1(x)), pt.log1p(-pt.exp(x)))
+
+
+def _logdiffexp(a, b):
+    """log(exp(a) - exp(b)) for a >= b."""
+    return a + _log1mexp(b - a)
+
+
+def _beta_logp(y, mu, phi):
+    a, b = mu * phi, (1 - mu) * phi
+    return (
+        (a - 1) * pt.log(y) + (b - 1) * pt.log1p(-y)
+        - (pt.gammaln(a) + pt.gammaln(b) - pt.gammaln(a + b))
+    )  # fmt: skip
+
+
+def _beta_draws(mu, phi, rng, size):
+    return rng.beta(mu * phi, (1 - mu) * phi, size=size)
+
+
+# -- zero-inflated and hurdle parts of continuous responses ---------------------------------------
+
+
+def zero_inflated_beta(mu, phi, zi, shape):
+    """brms's zero_inflated_beta: 0 with probability ``zi``, else Beta(mu·phi, (1-mu)·phi)."""
+
+    def logp(y, mu, phi, zi):
+        zero = pt.eq(y, 0)
+        safe = pt.switch(zero, 0.5, y)  # keeps the unused branch finite for gradients
+        return pt.switch(zero, pt.log(zi), pt.log1p(-zi) + _beta_logp(safe, mu, phi))
+
+    def random(mu, phi, zi, rng=None, size=None):
+        y = _beta_draws(mu, phi, rng, size)
+        return np.where(rng.uniform(size=size) < zi, 0.0, y)
+
+    return pm.CustomDist.dist(mu, phi, zi, logp=logp, random=random, shape=shape)
+
+
+def zero_one_inflated_beta(mu, phi, zoi, coi, shape):
+    """brms's zero_one_inflated_beta: 0 or 1 with probability ``zoi`` (1 with ``coi`` of it),
+    else Beta(mu·phi, (1-mu)·phi)."""
+
+    def logp(y, mu, phi, zoi, coi):
+        zero, one = pt.eq(y, 0), pt.eq(y, 1)
+        safe = pt.switch(zero | one, 0.5, y)
+        return pt.switch(
+            one,
+            pt.log(zoi) + pt.log(coi),
+            pt.switch(
+                zero, pt.log(zoi) + pt.log1p(-coi), pt.log1p(-zoi) + _beta_logp(safe, mu, phi)
+            ),
+        )
+
+    def random(mu, phi, zoi, coi, rng=None, size=None):
+        y = _beta_draws(mu, phi, rng, size)
+        edge = rng.uniform(size=size) < zoi
+        ones = rng.uniform(size=size) < coi
+        return np.where(edge, ones.astype(float), y)
+
+    return pm.CustomDist.dist(mu, phi, zoi, coi, logp=logp, random=random, shape=shape)
+
+
+def hurdle_continuous(base: str, mu, aux, hu, shape):
+    """brms's hurdle_gamma (``aux`` the shape, ``mu`` the mean) and hurdle_lognormal (``mu``
+    the log-scale mean, ``aux`` sigma): 0 with probability ``hu``, else the positive part."""
+
+    def part_logp(y, mu, aux):
+        if base == "gamma":
+            return pm.logp(pm.Gamma.dist(alpha=aux, beta=aux / mu), y)
+        return pm.logp(pm.LogNormal.dist(mu=mu, sigma=aux), y)
+
+    def logp(y, mu, aux, hu):
+        zero = pt.eq(y, 0)
+        safe = pt.switch(zero, 1.0, y)
+        return pt.switch(zero, pt.log(hu), pt.log1p(-hu) + part_logp(safe, mu, aux))
+
+    def random(mu, aux, hu, rng=None, size=None):
+        if base == "gamma":
+            y = rng.gamma(aux, mu / aux, size=size)
+        else:
+            y = np.exp(rng.normal(mu, aux, size=size))
+        return np.where(rng.uniform(size=size) < hu, 0.0, y)
+
+    return pm.CustomDist.dist(mu, aux, hu, logp=logp, random=random, shape=shape)
+
+
+# -- continuous families ------------------------------------------------------------------------
+
+
+def asym_laplace(mu, sigma, quantile, shape):
+    """brms's asymmetric Laplace: ``quantile`` is the quantile ``mu`` sits at (quantile
+    regression), ``sigma`` its scale."""
+
+    def logp(y, mu, sigma, q):
+        z = (y - mu) / sigma
+        rate = pt.switch(pt.lt(y, mu), q - 1, q)
+        return pt.log(q) + pt.log1p(-q) - pt.log(sigma) - rate * z
+
+    def logcdf(y, mu, sigma, q):
+        z = (y - mu) / sigma
+        below = pt.log(q) + (1 - q) * pt.minimum(z, 0)
+        above = _log1mexp(pt.log1p(-q) - q * pt.maximum(z, 0))
+        return pt.switch(pt.lt(y, mu), below, above)
+
+    def random(mu, sigma, q, rng=None, size=None):
+        u = rng.uniform(size=size)
+        below = mu + sigma / (1 - q) * np.log(np.maximum(u, 1e-300) / q)
+        above = mu - sigma / q * np.log(np.maximum((1 - u) / (1 - q), 1e-300))
+        return np.where(u < q, below, above)
+
+    return pm.CustomDist.dist(
+        mu, sigma, quantile, logp=logp, logcdf=logcdf, random=random, shape=shape
+    )
+
+
+def frechet(mu, nu, shape):
+    """brms's Fréchet with mean ``mu``: scale ``mu / Γ(1 - 1/nu)``, shape ``nu`` (> 1)."""
+
+    def _scale(mu, nu):
+        return mu / pt.exp(pt.gammaln(1 - 1 / nu))
+
+    def logp(y, mu, nu):
+        s = _scale(mu, nu)
+        x = y / s
+        return pt.log(nu) - pt.log(s) - (1 + nu) * pt.log(x) - x ** (-nu)
+
+    def logcdf(y, mu, nu):
+        return -((y / _scale(mu, nu)) ** (-nu))
+
+    def random(mu, nu, rng=None, size=None):
+        s = mu / special.gamma(1 - 1 / nu)
+        u = rng.uniform(size=size)
+        return s * (-np.log(u)) ** (-1 / nu)
+
+    return pm.CustomDist.dist(mu, nu, logp=logp, logcdf=logcdf, random=random, shape=shape)
+
+
+def shifted_lognormal(mu, sigma, ndt, shape):
+    """brms's shifted_lognormal: ``y - ndt`` is lognormal(mu, sigma)."""
+
+    def logp(y, mu, sigma, ndt):
+        return pm.logp(pm.LogNormal.dist(mu=mu, sigma=sigma), y - ndt)
+
+    def logcdf(y, mu, sigma, ndt):
+        return pm.logcdf(pm.LogNormal.dist(mu=mu, sigma=sigma), y - ndt)
+
+    def random(mu, sigma, ndt, rng=None, size=None):
+        return ndt + np.exp(rng.normal(mu, sigma, size=size))
+
+    return pm.CustomDist.dist(
+        mu, sigma, ndt, logp=logp, logcdf=logcdf, random=random, shape=shape
+    )
+
+
+# -- censoring and truncation --------------------------------------------------------------------
+
+
+def response_terms(dist, cens=None, y2=None, lb=None, ub=None, discrete: bool = False):
+    """``dist`` with brms's ``cens()`` and ``trunc()``: the log-likelihood of a row is the
+    density (uncensored), ``log(1 - F(y))`` (right), ``log F(y)`` (left) or
+    ``log(F(y2) - F(y))`` (interval), less ``log(F(ub) - F(lb))`` under truncation (``lb - 1``
+    for discrete responses, as brms's Stan code). Only the log density is defined: predictions
+    use the plain or truncated distribution (``pm.Truncated``).
+
+    Raises
+    ------
+    NotImplementedError
+        The distribution has no CDF in PyMC (so it cannot be censored or truncated).
+    """
+    cens_t = None if cens is None else pt.as_tensor_variable(np.asarray(cens, dtype=np.int64))
+    y2_t = None if y2 is None else pt.as_tensor_variable(np.asarray(y2, dtype=float))
+    lb_t = None if lb is None else pt.as_tensor_variable(np.asarray(lb, dtype=float))
+    ub_t = None if ub is None else pt.as_tensor_variable(np.asarray(ub, dtype=float))
+    # fail now, with a name, when the distribution has no CDF
+    pm.logcdf(dist, pt.zeros(dist.shape))
+
+    def loglik(y):
+        out = pm.logp(dist, y)
+        if cens_t is not None:
+            cdf_y = pm.logcdf(dist, y)
+            upper = y2_t if y2_t is not None else y + 1.0
+            cdf_y2 = pm.logcdf(dist, pt.switch(pt.eq(cens_t, 2), upper, y + 1.0))
+            out = pt.switch(
+                pt.eq(cens_t, 0),
+                out,
+                pt.switch(
+                    pt.eq(cens_t, 1),
+                    _log1mexp(cdf_y),
+                    pt.switch(pt.eq(cens_t, -1), cdf_y, _logdiffexp(cdf_y2, cdf_y)),
+                ),
+            )
+        if lb_t is not None or ub_t is not None:
+            # a missing bound is -inf/inf: its CDF term is -inf/0 (evaluated at y to stay finite)
+            if ub_t is None:
+                log_ub = pt.zeros_like(y, dtype="float64")
+            else:
+                at = pt.switch(pt.isinf(ub_t), y, ub_t)
+                log_ub = pt.switch(pt.isinf(ub_t), 0.0, pm.logcdf(dist, at))
+            if lb_t is None:
+                log_lb = pt.full_like(y, -np.inf, dtype="float64")
+            else:
+                low = lb_t - 1.0 if discrete else lb_t
+                at = pt.switch(pt.isinf(low), y, low)
+                log_lb = pt.switch(pt.isinf(low), -np.inf, pm.logcdf(dist, at))
+            norm = _logdiffexp(log_ub, log_lb)
+            out = out - norm
+        return out
+
+    return loglik
