@@ -12,10 +12,15 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+from pytensor.tensor.random.basic import LogNormalRV, NormalRV
 from scipy import special
 
 __all__ = [
     "asym_laplace",
+    "exgaussian",
+    "log_cdf",
+    "log_ndtr",
+    "skew_normal",
     "frechet",
     "hurdle_continuous",
     "response_terms",
@@ -33,6 +38,19 @@ def _log1mexp(x):
 def _logdiffexp(a, b):
     """log(exp(a) - exp(b)) for a >= b."""
     return a + _log1mexp(b - a)
+
+
+def log_ndtr(z):
+    """log Φ(z), accurate to ~1e-14 relative (PyMC's erfcx-based version is ~1e-8 off)."""
+    tail = -(z**2) / 2 - pt.log(-z) - 0.5 * np.log(2 * np.pi)  # Φ underflows below -37
+    low = pt.switch(pt.lt(z, -37.0), -37.0, z)
+    left = pt.log(pt.erfc(-low / np.sqrt(2.0)) / 2)
+    right = pt.log1p(-pt.erfc(z / np.sqrt(2.0)) / 2)
+    return pt.switch(pt.lt(z, -37.0), tail, pt.switch(pt.lt(z, 0.0), left, right))
+
+
+def _normal_logp(y, mu, sigma):
+    return -0.5 * ((y - mu) / sigma) ** 2 - pt.log(sigma) - 0.5 * np.log(2 * np.pi)
 
 
 def _beta_logp(y, mu, phi):
@@ -116,6 +134,40 @@ def hurdle_continuous(base: str, mu, aux, hu, shape):
 # -- continuous families ------------------------------------------------------------------------
 
 
+def skew_normal(xi, omega, alpha, shape):
+    """Azzalini's skew normal (location ``xi``, scale ``omega``, shape ``alpha``)."""
+
+    def logp(y, xi, omega, alpha):
+        z = (y - xi) / omega
+        return np.log(2.0) + _normal_logp(y, xi, omega) + log_ndtr(alpha * z)
+
+    def random(xi, omega, alpha, rng=None, size=None):
+        delta = alpha / np.sqrt(1 + alpha**2)
+        u0, u1 = rng.standard_normal(size), rng.standard_normal(size)
+        return xi + omega * (delta * np.abs(u0) + np.sqrt(1 - delta**2) * u1)
+
+    return pm.CustomDist.dist(xi, omega, alpha, logp=logp, random=random, shape=shape)
+
+
+def exgaussian(mu, sigma, beta, shape):
+    """brms's exgaussian: mean ``mu``, normal sd ``sigma``, exponential scale ``beta``; where
+    ``beta <= 0.05 sigma`` the density is the normal one (brms's and gamlss's rule)."""
+
+    def logp(y, mu, sigma, beta):
+        m = mu - beta
+        z = y - m - sigma**2 / beta
+        ex = -pt.log(beta) - (z + sigma**2 / (2 * beta)) / beta + log_ndtr(z / sigma)
+        return pt.switch(pt.gt(beta, 0.05 * sigma), ex, _normal_logp(y, m, sigma))
+
+    def logcdf(y, mu, sigma, beta):
+        return pm.logcdf(pm.ExGaussian.dist(mu=mu - beta, sigma=sigma, nu=beta), y)
+
+    def random(mu, sigma, beta, rng=None, size=None):
+        return rng.normal(mu - beta, sigma, size=size) + rng.exponential(beta, size=size)
+
+    return pm.CustomDist.dist(mu, sigma, beta, logp=logp, logcdf=logcdf, random=random, shape=shape)
+
+
 def asym_laplace(mu, sigma, quantile, shape):
     """brms's asymmetric Laplace: ``quantile`` is the quantile ``mu`` sits at (quantile
     regression), ``sigma`` its scale."""
@@ -171,17 +223,27 @@ def shifted_lognormal(mu, sigma, ndt, shape):
         return pm.logp(pm.LogNormal.dist(mu=mu, sigma=sigma), y - ndt)
 
     def logcdf(y, mu, sigma, ndt):
-        return pm.logcdf(pm.LogNormal.dist(mu=mu, sigma=sigma), y - ndt)
+        return log_cdf(pm.LogNormal.dist(mu=mu, sigma=sigma), y - ndt)
 
     def random(mu, sigma, ndt, rng=None, size=None):
         return ndt + np.exp(rng.normal(mu, sigma, size=size))
 
-    return pm.CustomDist.dist(
-        mu, sigma, ndt, logp=logp, logcdf=logcdf, random=random, shape=shape
-    )
+    return pm.CustomDist.dist(mu, sigma, ndt, logp=logp, logcdf=logcdf, random=random, shape=shape)
 
 
 # -- censoring and truncation --------------------------------------------------------------------
+
+
+def log_cdf(dist, x):
+    """log F(x) of a PyMC distribution; normal and lognormal ones through ``log_ndtr`` (PyMC's
+    normal log CDF is about 1e-8 off in the lower tail)."""
+    op = dist.owner.op if dist.owner is not None else None
+    if isinstance(op, NormalRV | LogNormalRV):
+        mu, sigma = dist.owner.inputs[-2:]
+        if isinstance(op, LogNormalRV):
+            x = pt.log(pt.maximum(x, 1e-300))
+        return log_ndtr((x - mu) / sigma)
+    return pm.logcdf(dist, x)
 
 
 def response_terms(dist, cens=None, y2=None, lb=None, ub=None, discrete: bool = False):
@@ -206,9 +268,9 @@ def response_terms(dist, cens=None, y2=None, lb=None, ub=None, discrete: bool = 
     def loglik(y):
         out = pm.logp(dist, y)
         if cens_t is not None:
-            cdf_y = pm.logcdf(dist, y)
+            cdf_y = log_cdf(dist, y)
             upper = y2_t if y2_t is not None else y + 1.0
-            cdf_y2 = pm.logcdf(dist, pt.switch(pt.eq(cens_t, 2), upper, y + 1.0))
+            cdf_y2 = log_cdf(dist, pt.switch(pt.eq(cens_t, 2), upper, y + 1.0))
             out = pt.switch(
                 pt.eq(cens_t, 0),
                 out,
@@ -224,13 +286,13 @@ def response_terms(dist, cens=None, y2=None, lb=None, ub=None, discrete: bool = 
                 log_ub = pt.zeros_like(y, dtype="float64")
             else:
                 at = pt.switch(pt.isinf(ub_t), y, ub_t)
-                log_ub = pt.switch(pt.isinf(ub_t), 0.0, pm.logcdf(dist, at))
+                log_ub = pt.switch(pt.isinf(ub_t), 0.0, log_cdf(dist, at))
             if lb_t is None:
                 log_lb = pt.full_like(y, -np.inf, dtype="float64")
             else:
                 low = lb_t - 1.0 if discrete else lb_t
                 at = pt.switch(pt.isinf(low), y, low)
-                log_lb = pt.switch(pt.isinf(low), -np.inf, pm.logcdf(dist, at))
+                log_lb = pt.switch(pt.isinf(low), -np.inf, log_cdf(dist, at))
             norm = _logdiffexp(log_ub, log_lb)
             out = out - norm
         return out

@@ -72,9 +72,7 @@ LINKS: dict[str, Link] = {
         "cloglog", lambda eta: 1 - pt.exp(-pt.exp(eta)), None, lambda e: -np.expm1(-np.exp(e))
     ),
     # von_mises: mu = 2 atan(eta) keeps the mean angle in (-pi, pi)
-    "tan_half": Link(
-        "tan_half", lambda eta: 2 * pt.arctan(eta), None, lambda e: 2 * np.arctan(e)
-    ),
+    "tan_half": Link("tan_half", lambda eta: 2 * pt.arctan(eta), None, lambda e: 2 * np.arctan(e)),
     # inverse.gaussian's default: eta = 1 / mu^2
     "1/mu^2": Link(
         "1/mu^2", lambda eta: 1 / pt.sqrt(eta), lambda y: 1 / y**2, lambda e: 1 / np.sqrt(e)
@@ -467,7 +465,7 @@ def _skew_normal(L: Likelihood):
     delta = alpha / pt.sqrt(1 + alpha**2)
     omega = sigma / pt.sqrt(1 - 2 / np.pi * delta**2)
     xi = L.mu - omega * delta * np.sqrt(2 / np.pi)
-    return pm.SkewNormal.dist(mu=xi, sigma=omega, alpha=alpha, shape=L.shape)
+    return densities.skew_normal(xi, omega, alpha, L.shape)
 
 
 def _shifted_lognormal(L: Likelihood):
@@ -478,7 +476,7 @@ def _shifted_lognormal(L: Likelihood):
 def _exgaussian(L: Likelihood):
     # brms: mu is the mean, beta the exponential's scale (PyMC's nu)
     beta = L.dpars["beta"]
-    return pm.ExGaussian.dist(mu=L.mu - beta, sigma=L.dpars["sigma"], nu=beta, shape=L.shape)
+    return densities.exgaussian(L.mu, L.dpars["sigma"], beta, L.shape)
 
 
 def _asym_laplace(L: Likelihood):

@@ -24,11 +24,11 @@ import xarray as xr
 from pytensor.graph.replace import vectorize_graph
 from pytensor.graph.traversal import ancestors
 
+from . import densities
 from ._rformat import r_num
 from .columns import DataError
 from .design import Design, GroupBlock, make_design
 from .effects import GROUP_EFFECTS, cov_inverse, resolve_group_effects
-from . import densities
 from .families import LINKS, Family, Likelihood, ResponseError, get_family
 from .formula import BrmsFormula
 from .marginal import components, draw_group_effects, marginal_loglik
@@ -220,7 +220,16 @@ def build_model(
 
 
 def _likelihood(
-    design, family, response, etas, dpars, thresholds, strategy, effects, predictive, graph,
+    design,
+    family,
+    response,
+    etas,
+    dpars,
+    thresholds,
+    strategy,
+    effects,
+    predictive,
+    graph,
     response_draws=False,
 ) -> None:
     y = pm.Data("Y", response.y, dims="obs")

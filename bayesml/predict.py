@@ -207,7 +207,11 @@ def _prediction_model(fit, newdata, re_formula, allow_new_levels, response_draws
         masked.append(b if mask.all() else replace(b, Z=b.Z * mask))
     pdesign = replace(pdesign, blocks=tuple(masked))
     model = build_model(
-        pdesign, fit.family, fit.model.priors, group_effects="given", predictive=True,
+        pdesign,
+        fit.family,
+        fit.model.priors,
+        group_effects="given",
+        predictive=True,
         response_draws=response_draws,
     )
     return pdesign, new_levels, model
@@ -261,7 +265,9 @@ def posterior_linpred(
     if dpar in fit.design.dpars:
         eta = _predictive(fit, f"linpred_{dpar}", newdata, **kw)
         return LINKS[fam.dpar(dpar).link].inverse_np(eta) if transform else eta
-    estimated = [d.name for d in fam.estimated_dpars(fit.formula.additions, fit.design.not_estimated)]
+    estimated = [
+        d.name for d in fam.estimated_dpars(fit.formula.additions, fit.design.not_estimated)
+    ]
     if dpar not in estimated:
         raise ValueError(
             f"Family '{fam.name}' of this model has no parameter '{dpar}'; its parameters: "

@@ -735,4 +735,63 @@ CASES: list[Case] = [
         bm.FitStoreError,
         r"No saved fit at .*nothing\.zarr.*: the path does not exist",
     ),
+    Case(
+        "response terms",
+        "unknown censoring code",
+        lambda c: _mm(
+            "Reaction | cens(status) ~ Days",
+            c.with_column(status=["none"] * 9 + ["sideways"] + ["right"] * 170),
+            family="weibull",
+        ),
+        bm.DataError,
+        r"cens\(status\) term has 1 unknown censoring code\(s\) \(row 10, e\.g\. 'sideways'\)",
+    ),
+    Case(
+        "response terms",
+        "interval censoring with y2 below the response",
+        lambda c: _mm(
+            "Reaction | cens(status, upper) ~ Days",
+            c.with_column(status=2, upper=c.sleep["Reaction"] - np.r_[-1.0, 5.0, [-1.0] * 178]),
+        ),
+        bm.DataError,
+        r"upper end y2 must lie above the response 'Reaction' .*\(row 2, e\.g\. Reaction",
+    ),
+    Case(
+        "response terms",
+        "response outside trunc() bounds",
+        lambda c: _mm("Reaction | trunc(ub = 400) ~ Days", c.sleep),
+        bm.DataError,
+        r"trunc\(\): \d+ value\(s\) of the response 'Reaction' lie outside the truncation "
+        r"bounds \(rows \d+",
+    ),
+    Case(
+        "response terms",
+        "negative rate()",
+        lambda c: _mm(
+            "count | rate(hours) ~ Days",
+            c.with_column(count=1, hours=np.r_[-2.0, [1.0] * 179]),
+            family="poisson",
+        ),
+        bm.DataError,
+        r"rate\(hours\) term has 1 rate\(s\) that are not positive \(row 1, e\.g\. -2\)",
+    ),
+    Case(
+        "response terms",
+        "cens() with a family that has none",
+        lambda c: _mm(
+            "hit | cens(status) ~ Days",
+            c.with_column(hit=c.sleep["Days"] > 4, status=0),
+            family="bernoulli",
+        ),
+        bm.ResponseError,
+        r"Addition term cens\(\) cannot be used with family 'bernoulli' "
+        r"\(it accepts: weights\(\)\)",
+    ),
+    Case(
+        "response terms",
+        "a fixed parameter outside its range",
+        lambda c: _mm("bf(Reaction ~ Days, quantile = 1.2)", c.sleep, family="asym_laplace"),
+        bm.FormulaError,
+        r"quantile = 1\.2 lies outside the values 'quantile' can take",
+    ),
 ]

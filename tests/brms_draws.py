@@ -44,7 +44,10 @@ def fit_at_brms_draws(bm: BrmsModel, draws: list[dict], posterior: xr.Dataset | 
             shift = sum(
                 (values[f"b{sfx}_{c}"] * m for c, m in zip(fx.coefs, fx.means, strict=True)), 0.0
             )
-            post[f"Intercept{sfx}"] = (("chain", "draw"), (values[f"b{sfx}_Intercept"] + shift)[None])
+            post[f"Intercept{sfx}"] = (
+                ("chain", "draw"),
+                (values[f"b{sfx}_Intercept"] + shift)[None],
+            )
     for g, cells in effects.items():
         blk = next(b for b in bm.design.blocks if f"r_{b.group}" == f"r_{g}")
         levels = [str(v) for v in blk.levels]

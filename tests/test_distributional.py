@@ -17,7 +17,6 @@ import re
 import warnings
 from pathlib import Path
 
-import arviz_stats as azs
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,6 +24,7 @@ from scipy import stats
 
 import bayesml as bm
 
+from .brms_compare import mcse, posterior_problems
 from .simulate_dpar import HERE as DATA_DIR
 from .simulate_dpar import MODELS, load
 
@@ -70,35 +70,12 @@ def dpar_fit():
     return get
 
 
-def _mcse(fit, var, **kw) -> float:
-    return float(azs.mcse(fit.posterior[[var]], **kw)[var])
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", FITTED)
 def test_posterior_matches_brms(name, dpar_fit):
     fit = dpar_fit(name)
     ref = REF[name]
-    problems = []
-    for row in ref["summary"]:
-        var, sd = row["variable"], row["sd"]
-        assert var in fit.posterior, f"{var} missing"
-        x = fit.draws(var)
-        tol = max(4 * np.hypot(_mcse(fit, var, method="mean"), row["mcse_mean"]), 0.1 * sd)
-        if abs(x.mean() - row["mean"]) > tol:
-            problems.append(f"{var}: mean {x.mean():.4g} vs {row['mean']:.4g} (tol {tol:.3g})")
-        long = LONG.get(name, {}).get(var)
-        for prob, key in ((0.025, "q2.5"), (0.975, "q97.5")):
-            ours = _mcse(fit, var, method="quantile", prob=prob)
-            if long is None:
-                q_err, target = np.hypot(ours, row[f"mcse_{key}"]), row[key]
-            else:  # the long run's quantile error, scaled from ours by the tail ESS ratio
-                tail = fit.diagnostics().loc[var, "Tail_ESS"]
-                q_err, target = ours * np.sqrt(1 + tail / long["ess_tail"]), long[key]
-            tol = max(0.2 * sd, 4 * q_err)
-            q = np.quantile(x, prob)
-            if abs(q - target) > tol:
-                problems.append(f"{var}: {key} {q:.4g} vs {target:.4g} (tol {tol:.3g})")
+    problems = posterior_problems(fit, ref["summary"], LONG.get(name))
     assert not problems, "\n".join(problems)
     rhat = fit.diagnostics().loc[[r["variable"] for r in ref["summary"]], "Rhat"]
     assert rhat.max() <= 1.01, rhat.sort_values().tail(3)
@@ -223,7 +200,7 @@ def test_sigma_without_group_terms_keeps_the_integrated_likelihood():
     assert "diag(sigma^2)" in marginal.model_code()
     for var in ("b_Intercept", "b_x", "b_sigma_Intercept", "b_sigma_x", "sd_g__Intercept"):
         a, b = marginal.draws(var), noncentred.draws(var)
-        err = np.hypot(_mcse(marginal, var, method="mean"), _mcse(noncentred, var, method="mean"))
+        err = np.hypot(mcse(marginal, var, method="mean"), mcse(noncentred, var, method="mean"))
         assert abs(a.mean() - b.mean()) <= max(4 * err, 0.05 * a.std()), var
     r = marginal.ranef()["g"]
     assert r.shape == (30, 4)
