@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from . import criteria, plots, predict
-from ._rformat import format_table
+from ._rformat import format_table, r_num
 from .model import BrmsModel, make_model, recover_group_effects
 from .persist import read_store, save_fit
 from .priors import PriorTable
@@ -320,6 +320,12 @@ class Fit:
             sections[key] = self._rows(
                 [p.name for p in rows], [p.label for p in rows], prob, robust
             )
+        # brms lists a parameter fixed in bf() (quantile = 0.9) as a constant without diagnostics
+        for name, value in d.fixed_dpars.items():
+            fam = sections["family"]
+            row = {c: np.nan for c in fam.columns}
+            row.update({c: value for c in fam.columns[[0, 2, 3]]}, **{fam.columns[1]: 0.0})
+            sections["family"] = pd.concat([fam, pd.DataFrame([row], index=[name])])
         notes = []
         ss = (
             self.idata["sample_stats"].to_dataset()
@@ -573,6 +579,7 @@ def _formula_lines(formula) -> list[str]:
     """brms's Formula lines: mu's formula, then one line per other parameter's formula."""
     out = [f"Formula: {_deparse(formula.display or formula.text)} "]
     out += [f"         {_deparse(p.text)}" for p in formula.dpars]
+    out += [f"         {name} = {r_num(value)}" for name, value in formula.fixed_dpars]
     return out
 
 

@@ -3,6 +3,8 @@ combined MCSE, 0.1 sd), 95% interval ends within max(0.2 sd, 4 combined quantile
 
 from __future__ import annotations
 
+import re
+
 import arviz_stats as azs
 import numpy as np
 
@@ -41,3 +43,20 @@ def posterior_problems(fit, rows: list[dict], long: dict | None = None) -> list[
             if abs(q - target) > tol:
                 problems.append(f"{var}: {key} {q:.4g} vs {target:.4g} (tol {tol:.3g})")
     return problems
+
+
+def _skeleton(line: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"-?\d+(\.\d+)?", "#", line)).strip()
+
+
+def assert_summary_layout(fit, ref: list[str]) -> None:
+    """The summary has brms's lines: the first three equal, the others equal with every number
+    replaced by '#' (the Data line, which names the data, aside)."""
+    summary = fit.summary()
+    ours = summary.lines()[: len(summary.lines()) - len(summary.notes)]  # notes: our warnings
+    assert len(ours) == len(ref), "\n".join(ours)
+    assert ours[:3] == ref[:3]
+    for a, b in zip(ours[3:], ref[3:], strict=True):
+        if b.startswith("   Data:"):
+            continue
+        assert _skeleton(a) == _skeleton(b), (a, b)

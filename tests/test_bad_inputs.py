@@ -34,5 +34,6 @@ def test_the_catalogue_covers_every_area():
         "predict",
         "results",
         "files",
+        "response terms",
     }
     assert len(CASES) >= 70

@@ -31,7 +31,7 @@ from bayesml.formula import FormulaError
 from bayesml.model import make_model
 from bayesml.predict import log_likelihood
 
-from .brms_compare import posterior_problems
+from .brms_compare import assert_summary_layout, posterior_problems
 from .brms_draws import fit_at_brms_draws
 
 HERE = Path(__file__).parent
@@ -248,8 +248,47 @@ def extra_fit():
 @pytest.mark.parametrize("name", FITTED)
 def test_posterior_matches_brms(name, extra_fit):
     fit = extra_fit(name)
-    rows = SPECS[name]["summary"]
+    # brms keeps a parameter fixed in bf() as a constant draw; bayesml keeps it in the formula
+    fixed = dict(fit.formula.fixed_dpars)
+    rows = [r for r in SPECS[name]["summary"] if r["variable"] not in fixed]
+    assert all(r["sd"] == 0 and r["mean"] == fixed[r["variable"]]
+               for r in SPECS[name]["summary"] if r["variable"] in fixed)  # fmt: skip
     problems = posterior_problems(fit, rows)
     assert not problems, "\n".join(problems)
     rhat = fit.diagnostics().loc[[r["variable"] for r in rows], "Rhat"]
     assert rhat.max() <= 1.01, rhat.sort_values().tail(3)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FITTED)
+def test_summary_layout_matches_brms(name, extra_fit):
+    assert_summary_layout(extra_fit(name), SPECS[name]["summary_text"])
+
+
+@pytest.mark.slow
+def test_zero_inflated_epred_is_the_mixture_mean(extra_fit):
+    fit = extra_fit("zip_zi")
+    mu = bm.posterior_linpred(fit, transform=True, ndraws=200, seed=3)
+    zi = bm.posterior_linpred(fit, transform=True, dpar="zi", ndraws=200, seed=3)
+    epred = bm.posterior_epred(fit, ndraws=200, seed=3)
+    np.testing.assert_allclose(epred, (1 - zi) * mu, rtol=1e-10)
+    # draws of the response: share of zeros = zi + (1 - zi) exp(-mu), within MC error
+    y = bm.posterior_predict(fit, ndraws=200, seed=3)
+    p0 = zi + (1 - zi) * np.exp(-mu)
+    se = np.sqrt((p0 * (1 - p0)).sum()) / p0.size
+    assert abs((y == 0).mean() - p0.mean()) < 4 * se
+
+
+@pytest.mark.slow
+def test_hurdle_epred_and_draws(extra_fit):
+    fit = extra_fit("hurdle_nb_fit")
+    ids = np.arange(0, fit.settings.total_draws, 20)
+    mu = bm.posterior_linpred(fit, transform=True, draw_ids=ids)
+    hu, shape = fit.draws("hu")[ids][:, None], fit.draws("shape")[ids][:, None]
+    p0 = (shape / (mu + shape)) ** shape
+    epred = bm.posterior_epred(fit, draw_ids=ids)
+    np.testing.assert_allclose(epred, (1 - hu) * mu / (1 - p0), rtol=1e-10)
+    y = bm.posterior_predict(fit, draw_ids=ids, seed=4)
+    share = np.broadcast_to(hu, y.shape)
+    se = np.sqrt((share * (1 - share)).sum()) / share.size
+    assert abs((y == 0).mean() - share.mean()) < 4 * se
