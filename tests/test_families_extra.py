@@ -292,3 +292,18 @@ def test_hurdle_epred_and_draws(extra_fit):
     share = np.broadcast_to(hu, y.shape)
     se = np.sqrt((share * (1 - share)).sum()) / share.size
     assert abs((y == 0).mean() - share.mean()) < 4 * se
+
+
+@pytest.mark.slow
+def test_truncated_predictions_stay_inside_the_bounds(extra_fit):
+    fit = extra_fit("gaussian_trunc")
+    ids = np.arange(0, fit.settings.total_draws, 40)
+    y = bm.posterior_predict(fit, draw_ids=ids, seed=5)
+    assert y.min() >= 0
+    # and they are the truncated normal's: mean per row within MC error of its mean
+    mu = bm.posterior_linpred(fit, draw_ids=ids)
+    sigma = fit.draws("sigma")[ids][:, None]
+    mean = stats.truncnorm.mean((0 - mu) / sigma, np.inf, loc=mu, scale=sigma)
+    sd = stats.truncnorm.std((0 - mu) / sigma, np.inf, loc=mu, scale=sigma)
+    z = (y - mean).sum() / np.sqrt((sd**2).sum())
+    assert abs(z) < 4
