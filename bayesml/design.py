@@ -20,9 +20,10 @@ from formulae import design_matrices
 from ._rformat import r_num
 from .additions import addition_columns, check_against_response, column_values, read_additions
 from .columns import DataError, check_column_names, check_column_types, first_rows
-from .families import Family, ResponseData, get_family
+from .families import FAMILIES, Family, ResponseData, get_family
 from .formula import BrmsFormula, FormulaError, PredictorFormula, parse_formula
 from .terms import PREDICTOR_TERMS
+from .terms.category import with_thresholds
 from .terms.group import GroupBlock, group_blocks, group_blocks_at
 from .terms.matrix import (
     FORMULA_NAMESPACE,
@@ -157,6 +158,9 @@ def _predictor_columns(
     if p.fixed.strip() not in ("0", "-1", "1"):
         for v in formula_variables(p.fixed, "population-level terms", formula):
             needed.setdefault(v, p.fixed)
+    for expr in p.category_specific:
+        for v in formula_variables(expr, "category-specific term", formula):
+            needed.setdefault(v, f"cs({expr})")
     for m in p.monotonic:
         for v in m.variables:
             needed.setdefault(v, m.label)
@@ -196,6 +200,21 @@ def _check_dpars(f: BrmsFormula, fam: Family) -> None:
                 f"(between {lb:g} and {ub:g}, bounds excluded).",
                 f.text,
             )
+
+
+def _category_specific(predictors: dict, fam: Family, response, f: BrmsFormula) -> None:
+    """cs() terms get one coefficient per threshold; only sratio, cratio and acat have them."""
+    cs = predictors["mu"].terms.get("category") if "mu" in predictors else None
+    if cs is None:
+        return
+    if not fam.category_specific:
+        allowed = ", ".join(n for n, x in FAMILIES.items() if x.category_specific)
+        raise FormulaError(
+            f"Category-specific effects ({', '.join(f'cs({e})' for e in f.category_specific)}) "
+            f"are not supported for family '{fam.name}'; they are for {allowed}.",
+            f.text,
+        )
+    predictors["mu"].terms["category"] = with_thresholds(cs, response.n_thresholds)
 
 
 def make_design(
@@ -289,6 +308,7 @@ def make_design(
     fam.check_additions(tuple(a.name for a in f.additions))
     response = fam.prepare_response(f.response, raw_y, additions, rows)
     check_against_response(additions, response.y, f.response, rows)
+    _category_specific(predictors, fam, response, f)
     return Design(f, df, y, predictors, blocks, additions, n_dropped, response, rows)
 
 

@@ -507,20 +507,77 @@ def _beta(L: Likelihood):
     return pm.Beta.dist(alpha=mu * phi, beta=(1 - mu) * phi, shape=L.shape)
 
 
-def _category_probabilities(L: Likelihood):
-    # P(y <= k) = F(disc · (thres_k - eta)), F the inverse link (brms's cumulative family)
-    z = L.thresholds[None, :] - L.eta[:, None]
+def _threshold_scores(L: Likelihood, sign: int = 1):
+    """disc · (thres_k − eta) (``sign=1``) or disc · (eta − thres_k) (``sign=-1``), rows ×
+    thresholds; category-specific effects ``cs()`` are subtracted from the thresholds, as in
+    brms (``Intercept - mucs``)."""
+    thr = L.thresholds if L.thresholds.ndim == 2 else L.thresholds[None, :]
+    z = sign * (thr - L.eta[:, None])
     if "disc" in L.dpars:
         disc = pt.as_tensor_variable(L.dpars["disc"])
         z = z * (disc[:, None] if disc.ndim else disc)
-    cdf = LINKS[L.link].inverse(z)
+    return z
+
+
+def _category_probabilities(L: Likelihood):
+    # P(y <= k) = F(disc · (thres_k - eta)), F the inverse link (brms's cumulative family)
+    cdf = LINKS[L.link].inverse(_threshold_scores(L))
     return pt.concatenate([cdf[:, :1], cdf[:, 1:] - cdf[:, :-1], 1 - cdf[:, -1:]], axis=1)
 
 
-def _cumulative(L: Likelihood):
-    p = pt.clip(_category_probabilities(L), 1e-12, 1.0)
+def _ones(x):
+    return pt.ones_like(x[:, :1])
+
+
+def _sratio_probabilities(L: Likelihood):
+    # P(y = k | y >= k) = F(disc · (thres_k - eta))
+    q = LINKS[L.link].inverse(_threshold_scores(L))
+    stay = pt.cumprod(1 - q, axis=1)
+    return pt.concatenate([q, _ones(q)], axis=1) * pt.concatenate([_ones(q), stay], axis=1)
+
+
+def _cratio_probabilities(L: Likelihood):
+    # P(y > k | y >= k) = F(disc · (eta - thres_k))
+    c = LINKS[L.link].inverse(_threshold_scores(L, -1))
+    go = pt.cumprod(c, axis=1)
+    return pt.concatenate([1 - c, _ones(c)], axis=1) * pt.concatenate([_ones(c), go], axis=1)
+
+
+def _acat_probabilities(L: Likelihood):
+    # adjacent categories: P(y = k + 1) / (P(y = k) + P(y = k + 1)) = F(disc · (eta - thres_k))
+    d = _threshold_scores(L, -1)
+    if L.link == "logit":  # brms's acat_logit: a softmax of cumulative sums
+        scores = pt.concatenate([pt.zeros_like(d[:, :1]), pt.cumsum(d, axis=1)], axis=1)
+        return pt.special.softmax(scores, axis=1)
+    q = LINKS[L.link].inverse(d)
+    ones = _ones(q)
+    up = pt.concatenate([ones, pt.cumprod(q, axis=1)], axis=1)  # prod_{j<k} q_j
+    down_rev = pt.cumprod((1 - q)[:, ::-1], axis=1)[:, ::-1]  # prod_{j>=k} (1 - q_j)
+    down = pt.concatenate([down_rev, ones], axis=1)
+    p = up * down
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _categories(p):
+    p = pt.clip(p, 1e-12, 1.0)
     p = p / p.sum(axis=1, keepdims=True)
     return pm.Categorical.dist(p=p, shape=(p.shape[0],))
+
+
+def _cumulative(L: Likelihood):
+    return _categories(_category_probabilities(L))
+
+
+def _sratio(L: Likelihood):
+    return _categories(_sratio_probabilities(L))
+
+
+def _cratio(L: Likelihood):
+    return _categories(_cratio_probabilities(L))
+
+
+def _acat(L: Likelihood):
+    return _categories(_acat_probabilities(L))
 
 
 # Expected value of the response (brms's posterior_epred), per family
@@ -615,6 +672,8 @@ class Family:
     mean: Callable[[Likelihood], object] = _mean_mu  # brms's posterior_epred
     aliases: tuple[str, ...] = ()
     link: str = ""  # chosen link; empty means the first (default) one
+    category_specific: bool = False  # cs() terms allowed (sratio, cratio, acat)
+    ordered_thresholds: bool = True  # cumulative's thresholds increase; the others' need not
 
     @property
     def link_name(self) -> str:
@@ -721,6 +780,7 @@ _SIGMA = DistParam("sigma", "scale", lb=0.0, dropped_by="se", intercept_prior="s
 _GAMMA_001 = "gamma(0.01, 0.01)"
 _SHAPE = DistParam("shape", _GAMMA_001, lb=0.0)
 _PHI = DistParam("phi", _GAMMA_001, lb=0.0)
+_DISC = DistParam("disc", fixed=1.0, intercept_prior="normal(0, 1)")
 _NU = DistParam("nu", "gamma(2, 0.1)", lb=1.0, link="logm1", intercept_prior="normal(2.7, 0.8)")
 
 
@@ -809,9 +869,14 @@ FAMILIES: dict[str, Family] = {
                 _probability("hu")),
                "non_negative", _hurdle_lognormal, additions=_CENS, scale_link="log",
                mean=_mean_hurdle_lognormal),
-        Family("cumulative", _UNIT_LINKS,
-               (DistParam("disc", fixed=1.0, intercept_prior="normal(0, 1)"),),
+        Family("cumulative", _UNIT_LINKS, (_DISC,),
                "ordinal", _cumulative, ordinal=True, mean=_category_probabilities),
+        Family("sratio", _UNIT_LINKS, (_DISC,), "ordinal", _sratio, ordinal=True,
+               mean=_sratio_probabilities, category_specific=True, ordered_thresholds=False),
+        Family("cratio", _UNIT_LINKS, (_DISC,), "ordinal", _cratio, ordinal=True,
+               mean=_cratio_probabilities, category_specific=True, ordered_thresholds=False),
+        Family("acat", _UNIT_LINKS, (_DISC,), "ordinal", _acat, ordinal=True,
+               mean=_acat_probabilities, category_specific=True, ordered_thresholds=False),
     ]
 }  # fmt: skip
 

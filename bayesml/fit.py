@@ -320,8 +320,8 @@ class Fit:
             sections[key] = self._rows(
                 [p.name for p in rows], [p.label for p in rows], prob, robust
             )
-        # brms lists a parameter fixed in bf() (quantile = 0.9) as a constant without diagnostics
-        for name, value in d.fixed_dpars.items():
+        # brms lists constant parameters as rows without diagnostics
+        for name, value in constant_dpars(d, self.model.family).items():
             fam = sections["family"]
             row = {c: np.nan for c in fam.columns}
             row.update({c: value for c in fam.columns[[0, 2, 3]]}, **{fam.columns[1]: 0.0})
@@ -573,6 +573,16 @@ def _set_observed_data(idata: xr.DataTree, model: BrmsModel) -> None:
 def _deparse(text: str) -> str:
     """A formula as R prints it: ``(1 |p| g)`` → ``(1 | p | g)``."""
     return re.sub(r"\s*(\|\|?)\s*", r" \1 ", text)
+
+
+def constant_dpars(design, family) -> dict[str, float]:
+    """Distributional parameters that are constants, not draws: fixed in ``bf()``
+    (``quantile = 0.9``) or by the family (ordinal models' ``disc = 1``) when not predicted."""
+    out = {
+        p.name: p.fixed for p in family.dpars if p.fixed is not None and p.name not in design.dpars
+    }
+    out.update(design.fixed_dpars)
+    return out
 
 
 def _formula_lines(formula) -> list[str]:

@@ -90,6 +90,7 @@ class PredictorFormula:
     offsets: tuple[str, ...] = ()
     monotonic: tuple[MonotonicTerm, ...] = ()
     text: str = ""  # the formula as written
+    category_specific: tuple[str, ...] = ()  # expressions inside cs(): ordinal families
 
 
 @dataclass(frozen=True)
@@ -119,12 +120,14 @@ class BrmsFormula:
     monotonic: tuple[MonotonicTerm, ...] = ()
     dpars: tuple[PredictorFormula, ...] = ()
     fixed_dpars: tuple[tuple[str, float], ...] = ()  # bf(..., quantile = 0.9)
+    category_specific: tuple[str, ...] = ()  # mu's cs() terms
 
     @property
     def mu(self) -> PredictorFormula:
         return PredictorFormula(
-            "mu", self.fixed, self.group_terms, self.offsets, self.monotonic, self.text
-        )
+            "mu", self.fixed, self.group_terms, self.offsets, self.monotonic, self.text,
+            self.category_specific,
+        )  # fmt: skip
 
     @property
     def predictors(self) -> tuple[PredictorFormula, ...]:
@@ -167,7 +170,7 @@ class BrmsFormula:
                 (t.expr, t.group, t.group_vars, t.correlated, t.monotonic, t.id)
                 for t in p.group_terms
             )
-            return (p.dpar, p.fixed, groups, p.offsets, p.monotonic)
+            return (p.dpar, p.fixed, groups, p.offsets, p.monotonic, p.category_specific)
 
         return (
             self.response,
@@ -311,6 +314,13 @@ def _parse_group_term(
             formula,
             (pos, pos + len(text)),
         )
+    if "cs(" in expr:
+        raise FormulaError(
+            "Category-specific group-level terms such as (cs(1) | g) are not supported yet; "
+            "category-specific population-level terms (y ~ cs(x)) are.",
+            formula,
+            (pos, pos + len(text)),
+        )
     expr, monotonic = _split_monotonic(expr, formula, pos, order)
     group_text, group_off = group_part
     return [
@@ -366,6 +376,36 @@ def _split_monotonic(
     else:
         text = " ".join(t if i == 0 and s == "+" else f"{s} {t}" for i, (s, t) in enumerate(rest))
     return normalize_expression(text), tuple(mono)
+
+
+_CS_CALL = re.compile(r"^cs\((.*)\)$", re.S)
+
+
+def _split_category_specific(expr: str, formula: str) -> tuple[str, tuple[str, ...]]:
+    """Take brms's category-specific ``cs(x)`` terms out of a right-hand side; the rest keeps
+    its intercept (``y ~ cs(x)`` leaves ``1``)."""
+    if "cs(" not in expr:
+        return expr, ()
+    rest: list[tuple[str, str]] = []
+    found: list[str] = []
+    for sign, term, _ in _rhs_terms(expr, 0):
+        m = _CS_CALL.match(term)
+        if m is None:
+            if "cs(" in term:
+                raise FormulaError(
+                    f"cs() must stand alone as a term, as in 'y ~ cs(x)'; got '{term}'.", formula
+                )
+            rest.append((sign, term))
+            continue
+        if sign == "-" or not m.group(1).strip():
+            raise FormulaError(f"A category-specific term is written '+ cs(x)'; got '{term}'.",
+                               formula)  # fmt: skip
+        found.append(normalize_expression(m.group(1)))
+    if not rest or all(t == "1" for _, t in rest):
+        text = "1"
+    else:
+        text = " ".join(t if i == 0 and s == "+" else f"{s} {t}" for i, (s, t) in enumerate(rest))
+    return normalize_expression(text), tuple(found)
 
 
 def _r_subsets(factors: list[str]) -> list[list[str]]:
@@ -610,6 +650,7 @@ def _parse_main(text: str) -> BrmsFormula:
         display=display,
         offsets=mu.offsets,
         monotonic=mu.monotonic,
+        category_specific=mu.category_specific,
     )
 
 
@@ -656,12 +697,16 @@ def _parse_rhs(rhs: str, rhs_off: int, text: str, dpar: str) -> PredictorFormula
     if not fixed:
         fixed = "1"
     fixed, monotonic = _split_monotonic(fixed, text, rhs_off, order)
+    fixed, category_specific = _split_category_specific(fixed, text)
     _check_duplicates(group_terms, text)
-    return PredictorFormula(dpar, fixed, tuple(group_terms), tuple(offsets), monotonic, text)
+    return PredictorFormula(
+        dpar, fixed, tuple(group_terms), tuple(offsets), monotonic, text, category_specific
+    )
 
 
 def _rhs_text(p: PredictorFormula) -> str:
     rhs = [p.fixed, *(t.label for t in p.monotonic), *(f"offset({o})" for o in p.offsets)]
+    rhs += [f"cs({e})" for e in p.category_specific]
     for t in p.group_terms:
         expr = " + ".join([t.expr, *(m.label for m in t.monotonic)])
         bar = "||" if not t.correlated else (f"|{t.id}|" if t.id else "|")

@@ -35,7 +35,7 @@ from .marginal import components, draw_group_effects, marginal_loglik
 from .model_priors import default_priors, set_priors
 from .parameters import Registry, model_parameters
 from .priors import DISTRIBUTIONS, PriorError, PriorRow, PriorTable, parse_prior
-from .rvs import lkj_eta, prior_rv, same_prior
+from .rvs import coefficient_vector, lkj_eta, prior_rv, same_prior
 from .terms import PREDICTOR_TERMS
 from .terms.base import dpar_suffix
 from .terms.matrix import clean_name
@@ -98,9 +98,14 @@ def observed_name(design: Design) -> str:
     return f"{name}_obs" if _RESERVED.match(name) else name
 
 
-def _thresholds(n: int, priors: PriorTable) -> pt.TensorVariable:
-    """Ordered thresholds of an ordinal family (brms's class ``Intercept``, coefs 1..n)."""
+def _thresholds(n: int, priors: PriorTable, ordered: bool = True) -> pt.TensorVariable:
+    """Thresholds of an ordinal family (brms's class ``Intercept``, coefs 1..n): ordered for
+    cumulative, a plain vector for sratio, cratio and acat (as brms declares them)."""
     rows = [priors.resolve("Intercept", str(k)) for k in range(1, n + 1)]
+    if not ordered:
+        return coefficient_vector(
+            "Intercept", "Intercept", tuple(str(k) for k in range(1, n + 1)), "thres", priors
+        )
     init = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
     ordered = pm.distributions.transforms.ordered
     dist = parse_prior(rows[0].prior)
@@ -197,7 +202,7 @@ def build_model(
                 eta = eta + pm.Data(f"offset{dpar_suffix(dpar)}", pred.offset, dims="obs")
             etas[dpar] = eta
             if dpar == "mu" and family.ordinal:
-                thresholds = _thresholds(response.n_thresholds, priors)
+                thresholds = _thresholds(response.n_thresholds, priors, family.ordered_thresholds)
             if dpar == "mu":  # brms adds the varying effects after mu's population terms
                 effects = {blk.id: strategy.add(blk, priors) for blk in design.blocks}
         if not strategy.integrates_out:
@@ -213,7 +218,7 @@ def build_model(
             dpars[dpar] = pt.as_tensor_variable(np.float64(value))
         _likelihood(
             design, family, response, etas, dpars, thresholds, strategy, effects, predictive,
-            graph, response_draws,
+            graph, response_draws, extras.get("mu", {}).get("mucs"),
         )  # fmt: skip
         _threshold_intercepts(design, family, thresholds, extras.get("mu", {}))
     return model
@@ -231,9 +236,12 @@ def _likelihood(
     predictive,
     graph,
     response_draws=False,
+    mucs=None,
 ) -> None:
     y = pm.Data("Y", response.y, dims="obs")
     eta = etas["mu"]
+    if mucs is not None:  # category-specific effects: one threshold per row and category
+        thresholds = thresholds[None, :] - mucs
     lik = Likelihood(eta, family.link_name, dpars, response, (design.nobs,), thresholds)
     if predictive:
         pm.Deterministic("linpred", eta, dims="obs")

@@ -104,6 +104,7 @@ def model_parameters(design: Design, family: Family) -> Registry:
         + roles.get("intercept", [])
         + roles.get("slopes", [])
         + roles.get("special", [])
+        + roles.get("category", [])
         + group_parameters(design.blocks, design.groups)
         + dpars
         + roles.get("simplexes", [])

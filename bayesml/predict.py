@@ -143,14 +143,18 @@ def _parameter_values(fit, model: pm.Model, var: str, ids):
         return ((), stack_draws(post[entries[0].name])[ids]) if entries else None
     if not entries[0].index:
         return (), stack_draws(post[entries[0].name])[ids]
-    dim = entries[0].index[0][0]
-    by_label = {p.index[0][1]: p for p in entries}
-    labels = model.coords[dim]
-    cols = [
-        stack_draws(post[by_label[i if i in by_label else label].name])[ids]
-        for i, label in enumerate(labels)
-    ]
-    return (dim,), np.stack(cols, 1)
+    dims = tuple(dim for dim, _ in entries[0].index)
+    by_label = {tuple(label for _, label in p.index): p for p in entries}
+
+    def column(position: tuple) -> np.ndarray:
+        # an entry is found by its labels, or by position for integer-indexed dimensions
+        labels = tuple(model.coords[d][i] for d, i in zip(dims, position, strict=True))
+        key = position if position in by_label else labels
+        return stack_draws(post[by_label[key].name])[ids]
+
+    shape = [len(model.coords[d]) for d in dims]
+    cols = [column(pos) for pos in np.ndindex(*shape)]
+    return dims, np.stack(cols, 1).reshape(len(ids), *shape)
 
 
 def _effect_values(fit, blk: GroupBlock, new_levels, ids, method: str, rng) -> np.ndarray:

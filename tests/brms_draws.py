@@ -40,7 +40,14 @@ def fit_at_brms_draws(bm: BrmsModel, draws: list[dict], posterior: xr.Dataset | 
     for dpar, pred in bm.design.predictors.items():
         fx = pred.fixed
         sfx = dpar_suffix(dpar)
-        if fx.intercept:  # the centred intercept the model samples
+        if dpar == "mu" and bm.family.ordinal:  # centred thresholds
+            shift = sum(
+                (values[f"b_{c}"] * m for c, m in zip(fx.coefs, fx.means, strict=True)), 0.0
+            )
+            for k in range(1, bm.design.response.n_thresholds + 1):
+                centred = values[f"b_Intercept[{k}]"] + shift
+                post[f"Intercept[{k}]"] = (("chain", "draw"), centred[None])
+        elif fx.intercept:  # the centred intercept the model samples
             shift = sum(
                 (values[f"b{sfx}_{c}"] * m for c, m in zip(fx.coefs, fx.means, strict=True)), 0.0
             )

@@ -13,6 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .category import (
+    category_specific_at,
+    category_specific_design,
+    category_specific_eta,
+    category_specific_parameters,
+)
 from .monotonic import monotonic_at, monotonic_designs, monotonic_eta, monotonic_parameters
 from .population import population_at, population_design, population_eta, population_parameters
 
@@ -47,5 +53,12 @@ PREDICTOR_TERMS: dict[str, TermKind] = {
             population_eta,
         ),
         TermKind("monotonic", monotonic_designs, monotonic_at, monotonic_parameters, monotonic_eta),
+        TermKind(
+            "category",
+            category_specific_design,
+            category_specific_at,
+            category_specific_parameters,
+            category_specific_eta,
+        ),
     )
 }
