@@ -59,9 +59,23 @@ def _data_lines(bm) -> list[str]:
         if pred.offset is not None:
             offsets = [p for p in d.formula.predictors if p.dpar == dpar][0].offsets
             out.append(f"  offset{sfx}[N];  // {' + '.join(f'offset({o})' for o in offsets)}")
-    for name in ("trials", "se", "weights"):
+    for name, what in (
+        ("trials", "trials() on the left-hand side"),
+        ("se", "se() on the left-hand side"),
+        ("weights", "weights() on the left-hand side"),
+        ("rate", "rate() on the left-hand side"),
+        ("cens", "cens(): -1 left, 0 none, 1 right, 2 interval"),
+        ("y2", "cens(): upper ends of interval-censored rows"),
+        ("lb", "trunc(): lower bounds"),
+        ("ub", "trunc(): upper bounds"),
+    ):
         if name in d.additions:
-            out.append(f"  {name}[N];  // {name}() on the left-hand side")
+            out.append(f"  {name}[N];  // {what}")
+    cs = d.predictors["mu"].terms.get("category") if "mu" in d.predictors else None
+    if cs is not None:
+        out.append(
+            f"  Xcs[N, {len(cs.coefs)}];  // category-specific design: {', '.join(cs.coefs)}"
+        )
     if fam.ordinal and d.response is not None:
         cats = ", ".join(d.response.categories)
         out.append(f"  nthres = {d.response.n_thresholds};  // categories: {cats}")
@@ -91,7 +105,11 @@ def _parameter_lines(bm, signed: set[int]) -> list[str]:
                 for v in m.simplex_vars():
                     out.append(f"  simplex {v}{_shape(model, v)};  // {m.term.label}")
         if dpar == "mu" and bm.family.ordinal:
-            out.append("  ordered Intercept[nthres];  // thresholds of the centred predictors")
+            kind = "ordered" if bm.family.ordered_thresholds else "vector"
+            out.append(f"  {kind} Intercept[nthres];  // thresholds of the centred predictors")
+            cs = pred.terms.get("category")
+            if cs is not None:
+                out.append(f"  bcs[{len(cs.coefs)}, nthres];  // category-specific effects")
         elif fx.sampled_intercept:
             out.append(f"  {fx.intercept_var};  // intercept of the centred predictors")
     for blk in d.blocks:
@@ -134,6 +152,8 @@ def _predictor_line(bm, dpar: str, pred) -> str:
     if dpar == "mu":
         return f"  eta = {lp};"
     link = bm.family.dpar(dpar).link
+    if link == "identity":
+        return f"  {dpar} = {lp};"
     return f"  {dpar} = inv_{link}({lp});  // {dpar}'s link: {link}"
 
 
@@ -163,10 +183,16 @@ def _likelihood_lines(bm) -> list[str]:
             resid = "sigma^2"
         return _marginal_lines(bm, resid)
     args = ["inv_link(eta)" if fam.link_name != "identity" else "eta"]
+    pre = []
     if fam.ordinal:
         args = ["eta", "Intercept"]
+        if "category" in d.predictors["mu"].terms:
+            pre.append("  mucs = Xcs * bcs;  // category-specific effects, subtracted below")
+            args = ["eta", "Intercept - mucs[n]"]
+    if fam.category_dpar is not None:
+        args = [f"[0, {', '.join(d.dpars)}]"]
     args += [dp.name for dp in fam.estimated_dpars(d.formula.additions, d.not_estimated)]
-    args += list(d.dpars)
+    args += [p for p in d.dpars if fam.category_dpar is None]
     if "trials" in d.additions:
         args.insert(0, "trials")
     if "se" in d.additions:
@@ -175,12 +201,18 @@ def _likelihood_lines(bm) -> list[str]:
     if "weights" in d.additions:
         # brms multiplies each observation's log-likelihood by its weight
         lik = f"target += weights * {fam.name}_lpdf(Y | {', '.join(args)})"
+    if "lb" in d.additions:
+        lik += " T[lb, ub]"
     line = f"  {lik};"
-    if fam.link_name != "identity" and not fam.ordinal:
+    if fam.code_note:
+        line += f"  // {fam.code_note.format(link=fam.link_name)}"
+    elif fam.link_name != "identity":
         line += f"  // inv_link: inverse of the {fam.link_name} link"
-    elif fam.ordinal:
-        line += f"  // P(Y <= k) = inverse {fam.link_name}(Intercept[k] - eta)"
-    return [line]
+    out = [*pre, line]
+    if "cens" in d.additions:
+        out.append("  // censored rows: log(1 - F(Y)) right, log F(Y) left, "
+                   "log(F(y2) - F(Y)) interval")  # fmt: skip
+    return out
 
 
 def _prior_lines(bm, signed: set[int]) -> list[str]:
@@ -188,7 +220,9 @@ def _prior_lines(bm, signed: set[int]) -> list[str]:
     out = []
     for p in bm.registry:
         if p.class_ == "b" and p.var.startswith("b"):
-            out.append(f"  {p.var}[{p.coef}] ~ {_prior_text(pr.resolve('b', p.coef, '', p.dpar))};")
+            line = f"  {p.var}[{p.coef}] ~ {_prior_text(pr.resolve('b', p.coef, '', p.dpar))};"
+            if line not in out:  # category-specific effects: one line per column
+                out.append(line)
     for p in bm.registry:
         if p.class_ == "Intercept" and p.section == "" and p.var:
             out.append(f"  {p.var}{'[' + p.coef + ']' if p.coef else ''} ~ "

@@ -88,12 +88,17 @@ class Design:
     rows: np.ndarray | None = None  # each row's number in the data as passed (from 1)
 
     @property
+    def main(self) -> PredictorDesign:
+        """mu's predictor (categorical models: the first category's, mu2)."""
+        return next(iter(self.predictors.values()))
+
+    @property
     def fixed(self) -> FixedDesign:
-        return self.predictors["mu"].fixed
+        return self.main.fixed
 
     @property
     def offset(self) -> np.ndarray | None:
-        return self.predictors["mu"].offset
+        return self.main.offset
 
     @property
     def dpars(self) -> tuple[str, ...]:
@@ -283,6 +288,10 @@ def make_design(
         )
     frame = formulae_frame(df, used)
     y = _response(f, df)
+    if fam.category_dpar is not None:  # categorical: one predictor per non-reference category
+        raw = df[f.response] if f.response in df.columns else y
+        categories = fam.prepare_response(f.response, raw, {}, rows).categories
+        f = f.with_category_predictors(fam.category_dpar_names(categories))
     predictors = {
         p.dpar: PredictorDesign(
             p.dpar,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from scipy import special
 
 from . import densities
 from .columns import r_levels
+from .terms.matrix import clean_name
 
 __all__ = [
     "FAMILIES",
@@ -312,6 +313,25 @@ def _ordinal(fam, col, y, adds, rows=None) -> ResponseData:
     return ResponseData(codes, categories=cats)
 
 
+def _unordered(fam, col, y, adds, rows=None) -> ResponseData:
+    """Categories: a categorical's in its order, numbers sorted, text as R sorts it; the first is
+    the reference."""
+    s = pd.Series(y)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = tuple(str(c) for c in s.cat.categories)
+        codes = s.cat.codes.to_numpy().astype(np.int64)
+    else:
+        levels = r_levels(s) if not _is_numeric(s.to_numpy()) else sorted(s.unique())
+        cats = tuple(_show(v) for v in levels)
+        codes = pd.Categorical(s, categories=levels).codes.astype(np.int64)
+    if len(cats) < 2:
+        raise ResponseError(
+            f"Family '{fam}' needs at least 2 categories, but '{col}' has {len(cats)} "
+            f"({', '.join(cats)})."
+        )
+    return ResponseData(codes, categories=cats)
+
+
 # The rules a response can follow: each checks the response and codes it for the likelihood.
 RESPONSES: dict[str, Callable[..., ResponseData]] = {
     "real": _real,  # real numbers
@@ -325,6 +345,7 @@ RESPONSES: dict[str, Callable[..., ResponseData]] = {
     "binary": _binary,  # 0/1, true/false or two levels
     "binomial": _binomial,  # successes out of trials(n)
     "ordinal": _ordinal,  # ordered categories 1..K
+    "categorical": _unordered,  # unordered categories, the first the reference
 }
 
 
@@ -341,6 +362,7 @@ class Likelihood:
     response: ResponseData
     shape: tuple
     thresholds: pt.TensorVariable | None = None
+    etas: dict = field(default_factory=dict)  # every predictor's linear predictor
 
     @property
     def mu(self) -> pt.TensorVariable:
@@ -564,6 +586,19 @@ def _categories(p):
     return pm.Categorical.dist(p=p, shape=(p.shape[0],))
 
 
+def _categorical_probabilities(L: Likelihood):
+    # brms's categorical: softmax of (0, eta_mu2, ..., eta_muK)
+    etas = [L.etas[name] for name in L.dpars if name.startswith("mu")]
+    scores = pt.stack([pt.zeros_like(etas[0]), *etas], axis=1)
+    return pt.special.softmax(scores, axis=1)
+
+
+def _categorical(L: Likelihood):
+    etas = [L.etas[name] for name in L.dpars if name.startswith("mu")]
+    scores = pt.stack([pt.zeros_like(etas[0]), *etas], axis=1)
+    return pm.Categorical.dist(logit_p=scores, shape=(scores.shape[0],))
+
+
 def _cumulative(L: Likelihood):
     return _categories(_category_probabilities(L))
 
@@ -673,6 +708,9 @@ class Family:
     aliases: tuple[str, ...] = ()
     link: str = ""  # chosen link; empty means the first (default) one
     category_specific: bool = False  # cs() terms allowed (sratio, cratio, acat)
+    # categorical: one predicted parameter per non-reference category, named mu<category>
+    category_dpar: DistParam | None = None
+    code_note: str = ""  # model code: what the likelihood line means ({link}: the link)
     ordered_thresholds: bool = True  # cumulative's thresholds increase; the others' need not
 
     @property
@@ -718,6 +756,13 @@ class Family:
             out.append(d)
         return tuple(out)
 
+    def category_dpar_names(self, categories: tuple[str, ...]) -> tuple[str, ...]:
+        """brms's names of a categorical model's predicted parameters: ``mu2``, ``mu3``, ...
+        (``mu`` + the category, the first category being the reference)."""
+        if self.category_dpar is None:
+            return ()
+        return tuple(f"mu{clean_name(c)}" for c in categories[1:])
+
     def dpar(self, name: str) -> DistParam:
         """The distributional parameter ``name``.
 
@@ -729,12 +774,16 @@ class Family:
         for d in self.dpars:
             if d.name == name:
                 return d
+        if self.category_dpar is not None and name.startswith("mu") and name != "mu":
+            return replace(self.category_dpar, name=name)
         own = ", ".join(d.name for d in self.dpars) or "none besides mu"
         raise KeyError(f"Family '{self.name}' has no parameter '{name}'; its parameters: {own}.")
 
     def links_line(self, predicted=()) -> str:
         """The summary's ``Links:`` text (brms 2.18 lists every dpar; a parameter with a
         formula of its own shows its link)."""
+        if self.category_dpar is not None:
+            return "; ".join(f"{d} = {self.link_name}" for d in predicted if d.startswith("mu"))
         parts = [f"mu = {self.link_name}"] + [
             f"{d.name} = {d.link if d.name in predicted else 'identity'}" for d in self.dpars
         ]
@@ -766,6 +815,12 @@ class Family:
         if "rate" in additions:
             data.rate = np.asarray(additions["rate"], dtype=float)
         return data
+
+    @property
+    def has_categories(self) -> bool:
+        """Whether the response is one of K categories (epred: a probability per category;
+        predictions: the category number 1..K)."""
+        return self.response in ("ordinal", "categorical")
 
     @property
     def discrete(self) -> bool:
@@ -870,13 +925,21 @@ FAMILIES: dict[str, Family] = {
                "non_negative", _hurdle_lognormal, additions=_CENS, scale_link="log",
                mean=_mean_hurdle_lognormal),
         Family("cumulative", _UNIT_LINKS, (_DISC,),
-               "ordinal", _cumulative, ordinal=True, mean=_category_probabilities),
+               "ordinal", _cumulative, ordinal=True, mean=_category_probabilities,
+               code_note="P(Y <= k) = inverse {link}(Intercept[k] - eta)"),
+        Family("categorical", ("logit",), (), "categorical", _categorical,
+               mean=_categorical_probabilities,
+               category_dpar=DistParam("mu", link="identity", intercept_prior="scale"),
+               code_note="P(Y = k) = softmax([0, mu2, ...])[k]"),
         Family("sratio", _UNIT_LINKS, (_DISC,), "ordinal", _sratio, ordinal=True,
-               mean=_sratio_probabilities, category_specific=True, ordered_thresholds=False),
+               mean=_sratio_probabilities, category_specific=True, ordered_thresholds=False,
+               code_note="P(Y = k | Y >= k) = inverse {link}(Intercept[k] - eta)"),
         Family("cratio", _UNIT_LINKS, (_DISC,), "ordinal", _cratio, ordinal=True,
-               mean=_cratio_probabilities, category_specific=True, ordered_thresholds=False),
+               mean=_cratio_probabilities, category_specific=True, ordered_thresholds=False,
+               code_note="P(Y > k | Y >= k) = inverse {link}(eta - Intercept[k])"),
         Family("acat", _UNIT_LINKS, (_DISC,), "ordinal", _acat, ordinal=True,
-               mean=_acat_probabilities, category_specific=True, ordered_thresholds=False),
+               mean=_acat_probabilities, category_specific=True, ordered_thresholds=False,
+               code_note="P(Y = k+1) / P(Y in {{k, k+1}}) = inverse {link}(eta - Intercept[k])"),
     ]
 }  # fmt: skip
 

@@ -565,7 +565,7 @@ def _set_observed_data(idata: xr.DataTree, model: BrmsModel) -> None:
     if model.design.response is None:
         return
     y = np.asarray(model.design.response.y)
-    if model.family.ordinal:
+    if model.family.has_categories:
         y = y + 1  # categories 1..K, as posterior_predict returns them
     idata["observed_data"] = xr.Dataset({model.response_name: (("obs",), y)})
 

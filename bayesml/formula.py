@@ -121,6 +121,13 @@ class BrmsFormula:
     dpars: tuple[PredictorFormula, ...] = ()
     fixed_dpars: tuple[tuple[str, float], ...] = ()  # bf(..., quantile = 0.9)
     category_specific: tuple[str, ...] = ()  # mu's cs() terms
+    # categorical models: mu's formula stands for one predictor per non-reference category
+    # (brms's mu2, mu3, ...), set once the response's categories are known
+    mu_dpars: tuple[str, ...] = ()
+
+    def with_category_predictors(self, names: tuple[str, ...]) -> BrmsFormula:
+        """The formula whose mu formula is repeated for each of ``names`` (``mu2``, ...)."""
+        return replace(self, mu_dpars=tuple(names))
 
     @property
     def mu(self) -> PredictorFormula:
@@ -131,8 +138,16 @@ class BrmsFormula:
 
     @property
     def predictors(self) -> tuple[PredictorFormula, ...]:
-        """One formula per predicted parameter, ``mu`` first."""
-        return (self.mu, *self.dpars)
+        """One formula per predicted parameter, ``mu`` first (categorical models: ``mu2``,
+        ``mu3``, ... with mu's right-hand side)."""
+        if not self.mu_dpars:
+            return (self.mu, *self.dpars)
+        mu = self.mu
+        copies = tuple(
+            replace(mu, dpar=name, group_terms=tuple(replace(t, dpar=name) for t in mu.group_terms))
+            for name in self.mu_dpars
+        )
+        return (*copies, *self.dpars)
 
     @property
     def all_group_terms(self) -> tuple[GroupTerm, ...]:

@@ -189,6 +189,7 @@ def build_model(
         mono: dict[str, dict] = {}
         extras: dict[str, dict] = {}
         thresholds = None
+        first = next(iter(design.predictors))  # mu (categorical models: mu2)
         for dpar, pred in design.predictors.items():
             eta = pt.zeros(design.nobs)
             mono[dpar] = {}
@@ -203,7 +204,7 @@ def build_model(
             etas[dpar] = eta
             if dpar == "mu" and family.ordinal:
                 thresholds = _thresholds(response.n_thresholds, priors, family.ordered_thresholds)
-            if dpar == "mu":  # brms adds the varying effects after mu's population terms
+            if dpar == first:  # brms adds the varying effects after mu's population terms
                 effects = {blk.id: strategy.add(blk, priors) for blk in design.blocks}
         if not strategy.integrates_out:
             for blk in design.blocks:
@@ -239,16 +240,16 @@ def _likelihood(
     mucs=None,
 ) -> None:
     y = pm.Data("Y", response.y, dims="obs")
-    eta = etas["mu"]
+    eta = etas.get("mu", pt.zeros(design.nobs))  # categorical models have mu2, mu3, ...
     if mucs is not None:  # category-specific effects: one threshold per row and category
         thresholds = thresholds[None, :] - mucs
-    lik = Likelihood(eta, family.link_name, dpars, response, (design.nobs,), thresholds)
+    lik = Likelihood(eta, family.link_name, dpars, response, (design.nobs,), thresholds, etas=etas)
     if predictive:
         pm.Deterministic("linpred", eta, dims="obs")
         for dpar in design.dpars:  # on the link scale, as brms's posterior_linpred(dpar=)
             pm.Deterministic(f"linpred_{dpar}", etas[dpar], dims="obs")
         mean = family.mean(lik)
-        if family.ordinal:
+        if response.categories:  # one probability per category
             pm.modelcontext(None).add_coord("category", response.categories)
             pm.Deterministic("epred", mean, dims=("obs", "category"))
         else:

@@ -85,6 +85,8 @@ def default_priors(design: Design, family: Family, registry: Registry | None = N
     loc = loc + 0.0  # a negative zero would print as "-0"; R prints 0
     scale_prior = r_call("student_t", (3, 0, scale))
     rows: list[PriorRow] = []
+    if family.category_dpar is not None:  # brms's generic rows of categorical models
+        rows += [PriorRow(class_="b"), PriorRow(class_="Intercept")]
     params = list(registry)
     for p in params:
         if p.class_ == "b":

@@ -250,7 +250,7 @@ def _predictive(
             trace, model=model, var_names=[name], random_seed=seed, progressbar=False
         )
     x = out["posterior_predictive"][name].values[0]
-    if var == "response" and fit.family.ordinal:
+    if var == "response" and fit.family.has_categories:
         x = x + 1  # categories 1..K, as brms returns them
     return x
 

@@ -55,14 +55,15 @@ def fit_at_brms_draws(bm: BrmsModel, draws: list[dict], posterior: xr.Dataset | 
                 ("chain", "draw"),
                 (values[f"b{sfx}_Intercept"] + shift)[None],
             )
-    for g, cells in effects.items():
-        blk = next(b for b in bm.design.blocks if f"r_{b.group}" == f"r_{g}")
+    for name, cells in effects.items():  # r_g or r_g__<dpar>
+        g = name.split("__")[0]
+        blk = next(b for b in bm.design.blocks if b.group == g)
         levels = [str(v) for v in blk.levels]
-        coefs = list(blk.coefs)
+        coefs = list(dict.fromkeys(c for _, c in cells))
         arr = np.stack(
             [np.stack([cells[(brms_level(lv), c)] for c in coefs], -1) for lv in levels], 1
         )
-        post[f"r_{g}"] = xr.DataArray(
+        post[f"r_{name}"] = xr.DataArray(
             arr[None],
             dims=("chain", "draw", g, f"{g}__coef"),
             coords={g: levels, f"{g}__coef": coefs},

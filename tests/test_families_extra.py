@@ -40,7 +40,7 @@ REF = json.loads((HERE / "reference/brms_extra.json").read_text())
 TRUNC_PATH = HERE / "reference/brms_extra_trunc.json"
 TRUNC = json.loads(TRUNC_PATH.read_text()) if TRUNC_PATH.exists() else {}
 # families of the reference that bayesml does not have yet (see CHANGELOG)
-NOT_YET = {"categorical", "gen_extreme_value"}
+NOT_YET = {"gen_extreme_value"}
 # terms of the reference that bayesml does not have yet, with the error it gives
 NOT_YET_TERMS = {"acat_cs_group": r"\(cs\(1\) \| g\) are not supported yet"}
 SPECS = {k: v for k, v in REF.items() if v["family"] not in NOT_YET and k not in NOT_YET_TERMS}
