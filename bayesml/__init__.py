@@ -31,7 +31,14 @@ from .formula import BrmsFormula, FormulaError, GroupTerm, bf, parse_formula
 from .model import BrmsModel, build_model, make_model, model_code
 from .model_priors import default_priors, get_prior, validate_prior
 from .persist import FitStoreError
-from .plots import conditional_effects, plot_fit, plot_priors, plot_ranef, pp_check
+from .plots import (
+    conditional_effects,
+    plot_fit,
+    plot_priors,
+    plot_ranef,
+    pp_check,
+    ppc_bars_data,
+)
 from .predict import fitted, posterior_epred, posterior_linpred, posterior_predict, predict
 from .priors import PriorError, PriorSpec, PriorTable, prior
 from .sampling import ConvergenceWarning, SamplingInterrupted, sample, sample_prior_only
@@ -87,6 +94,7 @@ __all__ = [
     "plot_priors",
     "plot_ranef",
     "pp_check",
+    "ppc_bars_data",
     "conditional_effects",
     "prior",
     "sample",

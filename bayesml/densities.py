@@ -22,6 +22,8 @@ __all__ = [
     "log_ndtr",
     "skew_normal",
     "frechet",
+    "gen_extreme_value",
+    "scale_xi",
     "hurdle_continuous",
     "response_terms",
     "shifted_lognormal",
@@ -229,6 +231,43 @@ def shifted_lognormal(mu, sigma, ndt, shape):
         return ndt + np.exp(rng.normal(mu, sigma, size=size))
 
     return pm.CustomDist.dist(mu, sigma, ndt, logp=logp, logcdf=logcdf, random=random, shape=shape)
+
+
+def gen_extreme_value(mu, sigma, xi, shape):
+    """brms's generalised extreme value distribution (location ``mu``, scale ``sigma``, shape
+    ``xi``; the Gumbel limit at ``xi = 0``)."""
+
+    def _t(y, mu, sigma, xi):
+        return 1 + xi * (y - mu) / sigma
+
+    def logp(y, mu, sigma, xi):
+        x = (y - mu) / sigma
+        safe_xi = pt.switch(pt.eq(xi, 0), 1.0, xi)
+        t = 1 + safe_xi * x
+        gev = -pt.log(sigma) - (1 + 1 / safe_xi) * pt.log(t) - t ** (-1 / safe_xi)
+        return pt.switch(pt.eq(xi, 0), -pt.log(sigma) - x - pt.exp(-x), gev)
+
+    def logcdf(y, mu, sigma, xi):
+        x = (y - mu) / sigma
+        safe_xi = pt.switch(pt.eq(xi, 0), 1.0, xi)
+        return pt.switch(pt.eq(xi, 0), -pt.exp(-x), -((1 + safe_xi * x) ** (-1 / safe_xi)))
+
+    def random(mu, sigma, xi, rng=None, size=None):
+        e = -np.log(rng.uniform(size=size))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(xi == 0, -np.log(e), (e ** (-xi) - 1) / np.where(xi == 0, 1, xi))
+        return mu + sigma * z
+
+    return pm.CustomDist.dist(mu, sigma, xi, logp=logp, logcdf=logcdf, random=random, shape=shape)
+
+
+def scale_xi(tmp_xi, y, mu, sigma):
+    """brms's ``scale_xi``: the GEV shape from its unbounded parameter, kept inside the values
+    the data allow (every ``1 + xi (y - mu) / sigma`` positive)."""
+    x = (y - mu) / sigma
+    a, b = -1 / pt.min(x), -1 / pt.max(x)
+    lb, ub = pt.minimum(a, b), pt.maximum(a, b)
+    return pt.sigmoid(tmp_xi) * (ub - lb) + lb
 
 
 # -- censoring and truncation --------------------------------------------------------------------

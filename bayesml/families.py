@@ -72,6 +72,8 @@ LINKS: dict[str, Link] = {
     "cloglog": Link(
         "cloglog", lambda eta: 1 - pt.exp(-pt.exp(eta)), None, lambda e: -np.expm1(-np.exp(e))
     ),
+    # gen_extreme_value's xi: xi = exp(eta) - 1
+    "log1p": Link("log1p", pt.expm1, None, np.expm1),
     # von_mises: mu = 2 atan(eta) keeps the mean angle in (-pi, pi)
     "tan_half": Link("tan_half", lambda eta: 2 * pt.arctan(eta), None, lambda e: 2 * np.arctan(e)),
     # inverse.gaussian's default: eta = 1 / mu^2
@@ -113,6 +115,10 @@ class DistParam:
     # default prior of its Intercept when predicted (brms's def_dprior): "scale" is the
     # data-driven student_t(3, 0, S) on the link scale of the response
     intercept_prior: str = "student_t(3, 0, 2.5)"
+    # estimated on an unbounded scale under this name, then mapped into the values the data
+    # allow by ``rescale(raw, y, likelihood)`` (gen_extreme_value's tmp_xi → xi)
+    raw_name: str = ""
+    rescale: Callable | None = None
 
 
 # -- responses -----------------------------------------------------------------------------
@@ -409,6 +415,13 @@ def _binomial_lik(L: Likelihood):
     return pm.Binomial.dist(n=n, p=L.mu, shape=L.shape)
 
 
+def _beta_binomial(L: Likelihood):
+    # brms: successes out of trials with probability Beta(mu·phi, (1 - mu)·phi)
+    mu, phi = L.mu, L.dpars["phi"]
+    n = pt.as_tensor_variable(L.response.trials)
+    return pm.BetaBinomial.dist(alpha=mu * phi, beta=(1 - mu) * phi, n=n, shape=L.shape)
+
+
 def _poisson(L: Likelihood):
     return pm.Poisson.dist(mu=L.mu, shape=L.shape)
 
@@ -504,6 +517,14 @@ def _exgaussian(L: Likelihood):
 def _asym_laplace(L: Likelihood):
     d = L.dpars
     return densities.asym_laplace(L.mu, d["sigma"], d["quantile"], L.shape)
+
+
+def _gen_extreme_value(L: Likelihood):
+    return densities.gen_extreme_value(L.mu, L.dpars["sigma"], L.dpars["xi"], L.shape)
+
+
+def _rescale_xi(tmp_xi, y, L: Likelihood):
+    return densities.scale_xi(tmp_xi, y, L.mu, L.dpars["sigma"])
 
 
 def _von_mises(L: Likelihood):
@@ -865,6 +886,8 @@ FAMILIES: dict[str, Family] = {
         Family("bernoulli", _UNIT_LINKS, (), "binary", _bernoulli),
         Family("binomial", _UNIT_LINKS, (), "binomial", _binomial_lik,
                additions=("weights", "trials", "cens", "trunc"), mean=_mean_binomial),
+        Family("beta_binomial", _UNIT_LINKS, (_PHI,), "binomial", _beta_binomial,
+               additions=("weights", "trials", "cens", "trunc"), mean=_mean_binomial),
         Family("poisson", _LOG_LINKS, (), "count", _poisson, additions=_COUNT),
         Family("negbinomial", _LOG_LINKS, (_SHAPE,), "count", _negbinomial, additions=_COUNT),
         Family("geometric", _LOG_LINKS, (), "count", _geometric, additions=_COUNT),
@@ -891,6 +914,11 @@ FAMILIES: dict[str, Family] = {
                (_SIGMA, DistParam("beta", "gamma(1, 0.1)", lb=0.0,
                                   intercept_prior="normal(1.7, 1.3)")),
                "real", _exgaussian, additions=_CENS),
+        Family("gen_extreme_value", _REAL_LINKS,
+               (DistParam("sigma", "scale", lb=0.0, intercept_prior="scale"),
+                DistParam("xi", "normal(0, 2.5)", link="log1p", intercept_prior="normal(0, 4)",
+                          raw_name="tmp_xi", rescale=_rescale_xi)),
+               "real", _gen_extreme_value, additions=_CENS),
         Family("asym_laplace", _REAL_LINKS, (_SIGMA, _probability("quantile")), "real",
                _asym_laplace, additions=_CENS, mean=_mean_asym_laplace),
         Family("von_mises", ("tan_half", "identity"),

@@ -209,10 +209,12 @@ def build_model(
         if not strategy.integrates_out:
             for blk in design.blocks:
                 _block_eta(blk, effects[blk.id], etas, mono)
-        dpars = {
-            d.name: prior_rv(d.name, data_symbols(priors.resolve(d.name), response.y))
-            for d in family.estimated_dpars(design.formula.additions, design.not_estimated)
-        }
+        dpars = {}
+        for d in family.estimated_dpars(design.formula.additions, design.not_estimated):
+            # a parameter the data bound (gen_extreme_value's xi) is sampled unbounded, except
+            # in prediction models, which take its draws as they are
+            name = d.raw_name if d.raw_name and strategy.name != "given" else d.name
+            dpars[d.name] = prior_rv(name, data_symbols(priors.resolve(d.name), response.y))
         for dpar in design.dpars:
             dpars[dpar] = LINKS[family.dpar(dpar).link].inverse(etas[dpar])
         for dpar, value in design.fixed_dpars.items():
@@ -244,6 +246,10 @@ def _likelihood(
     if mucs is not None:  # category-specific effects: one threshold per row and category
         thresholds = thresholds[None, :] - mucs
     lik = Likelihood(eta, family.link_name, dpars, response, (design.nobs,), thresholds, etas=etas)
+    if strategy.name != "given":
+        for d in family.estimated_dpars(design.formula.additions, design.not_estimated):
+            if d.rescale is not None:
+                dpars[d.name] = pm.Deterministic(d.name, d.rescale(dpars[d.name], y, lik))
     if predictive:
         pm.Deterministic("linpred", eta, dims="obs")
         for dpar in design.dpars:  # on the link scale, as brms's posterior_linpred(dpar=)

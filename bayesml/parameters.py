@@ -95,10 +95,11 @@ def model_parameters(design: Design, family: Family) -> Registry:
     thresholds, centred_thresholds = [], []
     if family.ordinal:
         thresholds, centred_thresholds = _thresholds(design)
-    dpars = [
-        Parameter(d.name, d.name, var=d.name, section="family", label=d.name)
-        for d in family.estimated_dpars(design.formula.additions, design.not_estimated)
-    ]
+    dpars = []
+    for d in family.estimated_dpars(design.formula.additions, design.not_estimated):
+        dpars.append(Parameter(d.name, d.name, var=d.name, section="family", label=d.name))
+        if d.raw_name:  # brms keeps the unbounded parameter too (tmp_xi)
+            dpars.append(Parameter(d.raw_name, d.name, var=d.raw_name))
     out = (
         thresholds
         + roles.get("intercept", [])

@@ -11,7 +11,14 @@ from .model import BrmsModel, prior_draws
 from .model_priors import improper_classes
 from .terms.group import effects_name
 
-__all__ = ["conditional_effects", "plot_fit", "plot_priors", "plot_ranef", "pp_check"]
+__all__ = [
+    "conditional_effects",
+    "plot_fit",
+    "plot_priors",
+    "plot_ranef",
+    "pp_check",
+    "ppc_bars_data",
+]
 
 
 def plot_priors(model, draws: int = 4000, seed: int | None = None, bins: int = 60):
@@ -77,10 +84,26 @@ def pp_check(
     ``type``: ``"dens_overlay"`` (densities of ``ndraws`` replicates over the data's),
     ``"hist"`` (histograms of the data and of replicates), ``"stat"`` (the distribution of a
     statistic over all draws, with the data's value), ``"intervals"`` (per-observation 50%
-    and 90% predictive intervals with the data). Returns the matplotlib figure.
+    and 90% predictive intervals with the data), ``"bars"`` (discrete responses: the count of
+    each value in the data as bars, the replicates' median count and 90% interval as points;
+    the numbers are ``ppc_bars_data``). Returns the matplotlib figure.
     """
     import matplotlib.pyplot as plt
 
+    if type == "bars":
+        table = ppc_bars_data(fit, seed=seed)
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.bar(table["value"], table["observed"], color="C0", alpha=0.5, label="y")
+        ax.errorbar(
+            table["value"], table["median"],
+            yerr=[table["median"] - table["lower"], table["upper"] - table["median"]],
+            fmt="o", color="black", label="y_rep (median, 90%)",
+        )  # fmt: skip
+        ax.set_xlabel(fit.formula.response)
+        ax.set_ylabel("count")
+        ax.legend()
+        fig.tight_layout()
+        return fig
     y = np.asarray(fit.idata["observed_data"][fit.model.response_name], dtype=float)
     if type in ("dens_overlay", "hist"):
         yrep = fit.posterior_predict(ndraws=ndraws, seed=seed).astype(float)
@@ -88,7 +111,7 @@ def pp_check(
         yrep = fit.posterior_predict(seed=seed).astype(float)
     else:
         raise ValueError(
-            f"Unknown pp_check type '{type}'; use dens_overlay, hist, stat or intervals."
+            f"Unknown pp_check type '{type}'; use dens_overlay, hist, stat, intervals or bars."
         )
     name = fit.formula.response
     if type == "dens_overlay":
@@ -136,6 +159,39 @@ def pp_check(
     return fig
 
 
+def ppc_bars_data(fit, prob: float = 0.9, seed: int | None = None, ndraws: int | None = None):
+    """The numbers of ``pp_check(type="bars")`` (bayesplot's ``ppc_bars_data``): for every
+    value of a discrete response, its count in the data and the median and ``prob`` interval
+    of its count over replicated data sets (``posterior_predict``).
+
+    Raises
+    ------
+    ValueError
+        The response is not discrete (counts, binary, categories).
+    """
+    import pandas as pd
+
+    if not (fit.family.discrete or fit.family.has_categories or fit.family.response == "binary"):
+        raise ValueError(
+            f"pp_check(type='bars') is for discrete responses; family '{fit.family.name}' has a "
+            "continuous one (use 'dens_overlay' or 'hist')."
+        )
+    y = np.asarray(fit.idata["observed_data"][fit.model.response_name]).astype(np.int64)
+    yrep = fit.posterior_predict(ndraws=ndraws, seed=seed).astype(np.int64)
+    values = np.union1d(np.unique(y), np.unique(yrep))
+    counts = (yrep[:, :, None] == values).sum(axis=1)  # draws × values
+    lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
+    return pd.DataFrame(
+        {
+            "value": values,
+            "observed": (y[:, None] == values).sum(axis=0),
+            "median": np.median(counts, axis=0),
+            "lower": np.quantile(counts, lo, axis=0),
+            "upper": np.quantile(counts, hi, axis=0),
+        }
+    )
+
+
 def _reference_row(data, columns):
     """Numeric columns at their mean, others at their first (reference) level."""
     import pandas as pd
@@ -172,6 +228,7 @@ def conditional_effects(
     resolution: int = 100,
     plot: bool = True,
     dpar: str | None = None,
+    categorical: bool = False,
 ):
     """brms's ``conditional_effects``: the expected response along each predictor.
 
@@ -180,7 +237,9 @@ def conditional_effects(
     reference level (factors); varying effects left out (``re_formula=NA``); posterior median
     and ``prob`` interval of ``posterior_epred`` (for ordinal models the expected category
     number, sum of k · P(y = k)), or of the distributional parameter ``dpar`` (``"sigma"``) on
-    its own scale.
+    its own scale. ``categorical=True`` (ordinal and categorical models; the only choice for
+    categorical ones, as in brms) gives each category's probability, one row per category
+    with its label in ``cats__``.
 
     Returns
     -------
@@ -198,6 +257,16 @@ def conditional_effects(
         for c in formula_columns(f, response=False, additions=())
         if c not in group_vars and c in data.columns
     ]
+    if categorical and not fit.family.has_categories:
+        raise ValueError(
+            f"categorical=True needs an ordinal or categorical model; family "
+            f"'{fit.family.name}' has one expected value per row."
+        )
+    if fit.family.category_dpar is not None and not categorical:
+        raise ValueError(
+            "A categorical model has no single expected value: use "
+            "conditional_effects(..., categorical=True) for each category's probability."
+        )
     if effects is None:
         effects = _default_effects(fit)
     if isinstance(effects, str):
@@ -244,7 +313,11 @@ def conditional_effects(
             ep = fit.posterior_linpred(grid, re_formula="~0", dpar=dpar, transform=True)
         else:
             ep = fit.posterior_epred(grid, re_formula="~0")
-        if ep.ndim == 3:
+        if ep.ndim == 3 and categorical:  # one row per grid point and category
+            cats = list(fit.design.response.categories)
+            grid = pd.concat([grid.assign(cats__=c) for c in cats], ignore_index=True)
+            ep = np.concatenate([ep[:, :, k] for k in range(len(cats))], axis=1)
+        elif ep.ndim == 3:
             # ordinal: the expected category number, sum_k k * P(y = k), as brms plots it
             ep = np.einsum("snk,k->sn", ep, np.arange(1, ep.shape[2] + 1))
         out = grid.copy()
@@ -261,7 +334,13 @@ def conditional_effects(
     fig, axes = plt.subplots(1, len(frames), figsize=(5 * len(frames), 3.8), squeeze=False)
     for ax, (eff, df) in zip(axes[0], frames.items(), strict=True):
         parts = eff.split(":")
-        groups = [(None, df)] if len(parts) == 1 else list(df.groupby("effect2__", sort=False))
+        if "cats__" in df:
+            parts = [parts[0], "category"]
+            groups = list(df.groupby("cats__", sort=False))
+        elif len(parts) == 1:
+            groups = [(None, df)]
+        else:
+            groups = list(df.groupby("effect2__", sort=False))
         numeric = np.issubdtype(np.asarray(df["effect1__"]).dtype, np.number)
         for i, (label, sub) in enumerate(groups):
             lab = (

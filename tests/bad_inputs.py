@@ -794,4 +794,23 @@ CASES: list[Case] = [
         bm.FormulaError,
         r"quantile = 1\.2 lies outside the values 'quantile' can take",
     ),
+    Case(
+        "response terms",
+        "a categorical response with one category",
+        lambda c: _mm("kind ~ Days", c.with_column(kind="slow"), family="categorical"),
+        bm.ResponseError,
+        r"Family 'categorical' needs at least 2 categories, but 'kind' has 1 \(slow\)",
+    ),
+    Case(
+        "response terms",
+        "cs() with a family without category-specific effects",
+        lambda c: _mm(
+            "stage ~ cs(Days)",
+            c.with_column(stage=1 + (c.sleep["Days"] > 3) + (c.sleep["Days"] > 6)),
+            family="cumulative",
+        ),
+        bm.FormulaError,
+        r"Category-specific effects \(cs\(Days\)\) are not supported for family 'cumulative'; "
+        r"they are for sratio, cratio, acat",
+    ),
 ]

@@ -40,7 +40,7 @@ REF = json.loads((HERE / "reference/brms_extra.json").read_text())
 TRUNC_PATH = HERE / "reference/brms_extra_trunc.json"
 TRUNC = json.loads(TRUNC_PATH.read_text()) if TRUNC_PATH.exists() else {}
 # families of the reference that bayesml does not have yet (see CHANGELOG)
-NOT_YET = {"gen_extreme_value"}
+NOT_YET: set[str] = set()
 # terms of the reference that bayesml does not have yet, with the error it gives
 NOT_YET_TERMS = {"acat_cs_group": r"\(cs\(1\) \| g\) are not supported yet"}
 SPECS = {k: v for k, v in REF.items() if v["family"] not in NOT_YET and k not in NOT_YET_TERMS}
@@ -318,3 +318,55 @@ def test_truncated_predictions_stay_inside_the_bounds(extra_fit):
     sd = stats.truncnorm.std((0 - mu) / sigma, np.inf, loc=mu, scale=sigma)
     z = (y - mean).sum() / np.sqrt((sd**2).sum())
     assert abs(z) < 4
+
+
+@pytest.mark.slow
+def test_categorical_predictions_are_categories_with_epred_frequencies(extra_fit):
+    fit = extra_fit("categorical_fit")
+    ids = np.arange(0, fit.settings.total_draws, 10)
+    p = bm.posterior_epred(fit, draw_ids=ids)
+    assert p.shape == (len(ids), fit.design.nobs, 3)
+    np.testing.assert_allclose(p.sum(axis=2), 1.0, rtol=1e-12)
+    # by hand: softmax(0, eta_mu2, eta_mu3)
+    eta = np.stack(
+        [np.zeros((len(ids), fit.design.nobs))]
+        + [bm.posterior_linpred(fit, dpar=d, draw_ids=ids) for d in ("mu2", "mu3")],
+        axis=2,
+    )
+    np.testing.assert_allclose(p, special.softmax(eta, axis=2), rtol=1e-10)
+    y = bm.posterior_predict(fit, draw_ids=ids, seed=6)
+    assert set(np.unique(y)) <= {1, 2, 3}
+    for k in (1, 2, 3):
+        share, expected = (y == k).mean(), p[:, :, k - 1].mean()
+        assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / y.size)
+
+
+@pytest.mark.slow
+def test_conditional_effects_categorical_gives_each_category(extra_fit):
+    fit = extra_fit("categorical_fit")
+    with pytest.raises(ValueError, match=r"categorical=True"):
+        bm.conditional_effects(fit, "x", plot=False)
+    frame = bm.conditional_effects(fit, "x", categorical=True, resolution=20, plot=False)["x"]
+    assert len(frame) == 60 and list(frame["cats__"].unique()) == ["1", "2", "3"]
+    # the medians of the three probabilities at one x sum to about 1 (each in [0, 1])
+    total = frame.groupby("effect1__")["estimate__"].sum()
+    assert total.between(0.9, 1.1).all()
+    assert (frame["lower__"] <= frame["estimate__"]).all()
+    with pytest.raises(ValueError, match=r"needs an ordinal or categorical model"):
+        bm.conditional_effects(extra_fit("zip_zi"), "x", categorical=True, plot=False)
+
+
+@pytest.mark.slow
+def test_ppc_bars_counts_values(extra_fit):
+    fit = extra_fit("zip_zi")
+    table = bm.ppc_bars_data(fit, seed=7, ndraws=400)
+    y = fit.design.y.astype(int)
+    observed = dict(zip(table["value"], table["observed"], strict=True))
+    for v, c in zip(*np.unique(y, return_counts=True), strict=True):
+        assert observed[v] == c
+    assert table["observed"].sum() == len(y)
+    # the replicates' counts of zeros centre on the data's (the model fits the zeros)
+    zero = table.set_index("value").loc[0]
+    assert zero["lower"] <= zero["observed"] <= zero["upper"]
+    with pytest.raises(ValueError, match=r"is for discrete responses; family 'weibull'"):
+        bm.ppc_bars_data(extra_fit("weibull_cens"))
