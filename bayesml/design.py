@@ -210,6 +210,15 @@ def _check_dpars(f: BrmsFormula, fam: Family) -> None:
 def _category_specific(predictors: dict, fam: Family, response, f: BrmsFormula) -> None:
     """cs() terms get one coefficient per threshold; only sratio, cratio and acat have them."""
     cs = predictors["mu"].terms.get("category") if "mu" in predictors else None
+    varying = [t.text for t in f.all_group_terms if t.category_specific]
+    if (cs is not None or varying) and not fam.category_specific:
+        written = [f"cs({e})" for e in f.category_specific] + varying
+        allowed = ", ".join(n for n, x in FAMILIES.items() if x.category_specific)
+        raise FormulaError(
+            f"Category-specific effects ({', '.join(written)}) are not supported for family "
+            f"'{fam.name}'; they are for {allowed}.",
+            f.text,
+        )
     if cs is None:
         return
     if not fam.category_specific:
@@ -309,7 +318,6 @@ def make_design(
                 f.text,
             )
         mu.thresholds = True
-    blocks = group_blocks(f, df, frame, rows)
     additions = read_additions(f, df, rows)
     # the family sees the column itself, so that ordered categories keep their order
     raw_y = df[f.response] if f.response in df.columns else y
@@ -318,6 +326,7 @@ def make_design(
     response = fam.prepare_response(f.response, raw_y, additions, rows)
     check_against_response(additions, response.y, f.response, rows)
     _category_specific(predictors, fam, response, f)
+    blocks = group_blocks(f, df, frame, rows, response.n_thresholds)
     return Design(f, df, y, predictors, blocks, additions, n_dropped, response, rows)
 
 

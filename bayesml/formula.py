@@ -78,6 +78,7 @@ class GroupTerm:
     monotonic: tuple[MonotonicTerm, ...] = ()
     id: str = ""
     dpar: str = "mu"
+    category_specific: bool = False  # (cs(1) | g): one effect per threshold of an ordinal model
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,15 @@ class BrmsFormula:
 
         def predictor(p: PredictorFormula) -> tuple:
             groups = tuple(
-                (t.expr, t.group, t.group_vars, t.correlated, t.monotonic, t.id)
+                (
+                    t.expr,
+                    t.group,
+                    t.group_vars,
+                    t.correlated,
+                    t.monotonic,
+                    t.id,
+                    t.category_specific,
+                )
                 for t in p.group_terms
             )
             return (p.dpar, p.fixed, groups, p.offsets, p.monotonic, p.category_specific)
@@ -329,13 +338,16 @@ def _parse_group_term(
             formula,
             (pos, pos + len(text)),
         )
-    if "cs(" in expr:
-        raise FormulaError(
-            "Category-specific group-level terms such as (cs(1) | g) are not supported yet; "
-            "category-specific population-level terms (y ~ cs(x)) are.",
-            formula,
-            (pos, pos + len(text)),
-        )
+    category_specific = False
+    if "cs(" in expr:  # brms's (cs(1) | g): one varying intercept per threshold
+        if normalize_expression(expr.replace(" ", "")) != "cs(1)":
+            raise FormulaError(
+                "A category-specific group-level term is written (cs(1) | g) (varying "
+                f"thresholds); got ({expr} | ...).",
+                formula,
+                (pos, pos + len(text)),
+            )
+        expr, category_specific = "1", True
     expr, monotonic = _split_monotonic(expr, formula, pos, order)
     group_text, group_off = group_part
     return [
@@ -348,6 +360,7 @@ def _parse_group_term(
             monotonic=monotonic,
             id=gid,
             dpar=dpar,
+            category_specific=category_specific,
         )
         for name, cols in _expand_group(group_text, formula, pos + 1 + group_off)
     ]
@@ -724,6 +737,8 @@ def _rhs_text(p: PredictorFormula) -> str:
     rhs += [f"cs({e})" for e in p.category_specific]
     for t in p.group_terms:
         expr = " + ".join([t.expr, *(m.label for m in t.monotonic)])
+        if t.category_specific:
+            expr = "cs(1)"
         bar = "||" if not t.correlated else (f"|{t.id}|" if t.id else "|")
         rhs.append(f"({expr} {bar} {t.group})")
     return " + ".join(rhs)

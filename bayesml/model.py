@@ -142,19 +142,34 @@ def data_symbols(row: PriorRow, y: np.ndarray) -> PriorRow:
     return replace(row, prior=row.prior.replace("min_Y", value), ub=row.ub.replace("min_Y", value))
 
 
-def _block_eta(blk: GroupBlock, r, etas: dict, mono: dict) -> None:
+def _block_eta(blk: GroupBlock, r, etas: dict, mono: dict, thresholds: dict) -> None:
     """Add a block's effects to the predictors of its coefficients: ``Σ_j Z[:, j] · r[J, j]``,
-    a monotonic term's value in place of ``Z[:, j]`` for varying ``mo()`` effects."""
+    a monotonic term's value in place of ``Z[:, j]`` for varying ``mo()`` effects; a
+    ``(cs(1) | g)`` effect goes to ``thresholds[k]``, what threshold k loses."""
     Z = pm.Data(f"Z_{blk.id}", blk.Z, dims=("obs", blk.coef_dim))
     J = pm.Data(f"J_{blk.id}", blk.index, dims="obs")
+    for j, k in enumerate(blk.thresholds):
+        if k is not None:
+            thresholds[k] = thresholds.get(k, 0.0) + Z[:, j] * r[J, j]
     for dpar in dict.fromkeys(blk.dpars):
-        cols = blk.columns_of(dpar)
+        cols = [j for j in blk.columns_of(dpar) if blk.thresholds[j] is None]
         if len(cols) == len(blk.coefs) and not blk.has_monotonic:
             etas[dpar] = etas[dpar] + (Z * r[J]).sum(axis=1)
             continue
         for j in cols:
             column = mono[dpar][blk.monotonic[j]] if blk.monotonic[j] else Z[:, j]
             etas[dpar] = etas[dpar] + column * r[J, j]
+
+
+def _category_specific_shift(mucs, varying: dict, design: Design, response):
+    """What each threshold loses per row (rows × thresholds): the ``cs()`` terms' part plus
+    the ``(cs(1) | g)`` effects; None without either."""
+    if not varying:
+        return mucs
+    n = response.n_thresholds
+    cols = [varying.get(k, pt.zeros(design.nobs)) for k in range(1, n + 1)]
+    shift = pt.stack(cols, axis=1)
+    return shift if mucs is None else mucs + shift
 
 
 def build_model(
@@ -206,9 +221,13 @@ def build_model(
                 thresholds = _thresholds(response.n_thresholds, priors, family.ordered_thresholds)
             if dpar == first:  # brms adds the varying effects after mu's population terms
                 effects = {blk.id: strategy.add(blk, priors) for blk in design.blocks}
+        varying_thresholds: dict[int, pt.TensorVariable] = {}
         if not strategy.integrates_out:
             for blk in design.blocks:
-                _block_eta(blk, effects[blk.id], etas, mono)
+                _block_eta(blk, effects[blk.id], etas, mono, varying_thresholds)
+        mucs = _category_specific_shift(
+            extras.get("mu", {}).get("mucs"), varying_thresholds, design, response
+        )
         dpars = {}
         for d in family.estimated_dpars(design.formula.additions, design.not_estimated):
             # a parameter the data bound (gen_extreme_value's xi) is sampled unbounded, except
@@ -221,7 +240,7 @@ def build_model(
             dpars[dpar] = pt.as_tensor_variable(np.float64(value))
         _likelihood(
             design, family, response, etas, dpars, thresholds, strategy, effects, predictive,
-            graph, response_draws, extras.get("mu", {}).get("mucs"),
+            graph, response_draws, mucs,
         )  # fmt: skip
         _threshold_intercepts(design, family, thresholds, extras.get("mu", {}))
     return model

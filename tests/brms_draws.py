@@ -45,7 +45,8 @@ def fit_at_brms_draws(bm: BrmsModel, draws: list[dict], posterior: xr.Dataset | 
                 (values[f"b_{c}"] * m for c, m in zip(fx.coefs, fx.means, strict=True)), 0.0
             )
             for k in range(1, bm.design.response.n_thresholds + 1):
-                centred = values[f"b_Intercept[{k}]"] + shift
+                # brms's b_Intercept[k] = Intercept[k] + means · b (thresholds move with eta)
+                centred = values[f"b_Intercept[{k}]"] - shift
                 post[f"Intercept[{k}]"] = (("chain", "draw"), centred[None])
         elif fx.intercept:  # the centred intercept the model samples
             shift = sum(

@@ -55,12 +55,19 @@ class GroupBlock:
     dpars: tuple[str, ...] = ()
     prior_coefs: tuple[str, ...] = ()
     monotonic: tuple[str | None, ...] = ()
+    # per coefficient: the threshold k a (cs(1) | g) effect shifts (None: it enters eta)
+    thresholds: tuple[int | None, ...] = ()
 
     def __post_init__(self):
         m = len(self.coefs)
         self.dpars = self.dpars or ("mu",) * m
         self.prior_coefs = self.prior_coefs or self.coefs
         self.monotonic = self.monotonic or (None,) * m
+        self.thresholds = self.thresholds or (None,) * m
+
+    @property
+    def has_thresholds(self) -> bool:
+        return any(k is not None for k in self.thresholds)
 
     @property
     def n_levels(self) -> int:
@@ -127,16 +134,20 @@ def _block_keys(f: BrmsFormula) -> list[list[GroupTerm]]:
 
 
 def _term_columns(
-    t: GroupTerm, m: Matrix, mono_labels: dict[str, list[str]], formula: str
-) -> tuple[list[str], list[str], list[np.ndarray], list[str | None]]:
-    """Names (prefixed, prior), data columns and mo() links of one term's coefficients."""
+    t: GroupTerm, m: Matrix, mono_labels: dict[str, list[str]], formula: str, n_thresholds: int
+) -> tuple[list[str], list[str], list[np.ndarray], list[str | None], list[int | None]]:
+    """Names (prefixed, prior), data columns, mo() links and thresholds of one term's
+    coefficients; ``(cs(1) | g)`` has one ``Intercept[k]`` per threshold, as brms names them."""
     px = dpar_prefix(t.dpar)
-    names, prior, cols, mono = [], [], [], []
+    names, prior, cols, mono, thres = [], [], [], [], []
     for j, c in enumerate(m.names):
-        names.append(f"{px}{c}")
-        prior.append(c)
-        cols.append(m.values[:, j])
-        mono.append(None)
+        for k in range(1, n_thresholds + 1) if t.category_specific else (None,):
+            label = c if k is None else f"{c}[{k}]"
+            names.append(f"{px}{label}")
+            prior.append(label)
+            cols.append(m.values[:, j])
+            mono.append(None)
+            thres.append(k)
     for mt in t.monotonic:
         coef = monotonic_coef(mt)
         if mt.label not in mono_labels.get(t.dpar, ()):
@@ -150,21 +161,23 @@ def _term_columns(
         prior.append(coef)
         cols.append(np.ones(m.values.shape[0]))
         mono.append(mt.label)
-    return names, prior, cols, mono
+        thres.append(None)
+    return names, prior, cols, mono, thres
 
 
 def group_blocks(
-    f: BrmsFormula, df: pd.DataFrame, frame: pd.DataFrame, rows: np.ndarray
+    f: BrmsFormula, df: pd.DataFrame, frame: pd.DataFrame, rows: np.ndarray, n_thresholds: int = 0
 ) -> tuple[GroupBlock, ...]:
-    """The blocks of every formula, from the data."""
+    """The blocks of every formula, from the data (``n_thresholds``: an ordinal model's, for
+    ``(cs(1) | g)`` terms)."""
     mono_labels = {p.dpar: [m.label for m in p.monotonic] for p in f.predictors}
     blocks: list[GroupBlock] = []
     owner: dict[str, dict[str, str]] = {}
     for k, terms in enumerate(_block_keys(f), start=1):
-        names, prior, cols, mono, dpars, sources = [], [], [], [], [], []
+        names, prior, cols, mono, dpars, sources, thres = [], [], [], [], [], [], []
         for t in terms:
             m = evaluate(t.expr, frame, f.text, "group-level term", rows)
-            n, p, c, mo = _term_columns(t, m, mono_labels, f.text)
+            n, p, c, mo, th = _term_columns(t, m, mono_labels, f.text, n_thresholds)
             if not n:
                 raise FormulaError(f"Group-level term {t.text} has no effects.", f.text)
             seen = owner.setdefault(t.group, {})
@@ -180,6 +193,7 @@ def group_blocks(
             prior += p
             cols += c
             mono += mo
+            thres += th
             dpars += [t.dpar] * len(n)
             sources.append((t, m))
         first = terms[0]
@@ -198,6 +212,7 @@ def group_blocks(
                 tuple(dpars),
                 tuple(prior),
                 tuple(mono),
+                tuple(thres),
             )
         )
     return tuple(blocks)
@@ -214,9 +229,11 @@ def group_blocks_at(
     out, new_levels = [], {}
     for blk in blocks:
         cols = []
+        n_thres = max((k for k in blk.thresholds if k is not None), default=0)
         for t, m in blk.terms:
             values = evaluate_new(m, newdata, "group-level term", rows).values
-            cols += [values[:, j] for j in range(values.shape[1])]
+            repeat = n_thres if t.category_specific else 1
+            cols += [values[:, j] for j in range(values.shape[1]) for _ in range(repeat)]
             cols += [np.ones(len(newdata))] * len(t.monotonic)
         Z = np.column_stack(cols) if cols else np.ones((len(newdata), 1))
         raw_index, labels = level_labels(newdata, blk.term.group_vars)
