@@ -607,16 +607,18 @@ def _categories(p):
     return pm.Categorical.dist(p=p, shape=(p.shape[0],))
 
 
-def _categorical_probabilities(L: Likelihood):
-    # brms's categorical: softmax of (0, eta_mu2, ..., eta_muK)
+def _categorical_scores(L: Likelihood):
+    """brms's categorical: rows × categories of (0, eta_mu2, ..., eta_muK)."""
     etas = [L.etas[name] for name in L.dpars if name.startswith("mu")]
-    scores = pt.stack([pt.zeros_like(etas[0]), *etas], axis=1)
-    return pt.special.softmax(scores, axis=1)
+    return pt.stack([pt.zeros_like(etas[0]), *etas], axis=1)
+
+
+def _categorical_probabilities(L: Likelihood):
+    return pt.special.softmax(_categorical_scores(L), axis=1)
 
 
 def _categorical(L: Likelihood):
-    etas = [L.etas[name] for name in L.dpars if name.startswith("mu")]
-    scores = pt.stack([pt.zeros_like(etas[0]), *etas], axis=1)
+    scores = _categorical_scores(L)
     return pm.Categorical.dist(logit_p=scores, shape=(scores.shape[0],))
 
 
