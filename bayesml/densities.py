@@ -237,9 +237,6 @@ def gen_extreme_value(mu, sigma, xi, shape):
     """brms's generalised extreme value distribution (location ``mu``, scale ``sigma``, shape
     ``xi``; the Gumbel limit at ``xi = 0``)."""
 
-    def _t(y, mu, sigma, xi):
-        return 1 + xi * (y - mu) / sigma
-
     def logp(y, mu, sigma, xi):
         x = (y - mu) / sigma
         safe_xi = pt.switch(pt.eq(xi, 0), 1.0, xi)

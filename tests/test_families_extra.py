@@ -110,6 +110,17 @@ def test_censored_rows_take_brms_cdf_terms():
     np.testing.assert_allclose(ours, expected, rtol=1e-9)
 
 
+def test_truncated_counts_keep_the_lower_bound():
+    """trunc(lb = 1) for counts: P(y) / P(y >= 1), as brms's Stan model (F(lb - 1))."""
+    df = pd.DataFrame({"y": [1, 2, 5], "x": [0.0, 1.0, 2.0]})
+    model = make_model("y | trunc(lb = 1, ub = 6) ~ x", df, "poisson")
+    draws = [{"b_Intercept": 0.2, "b_x": 0.3, ".draw": 1}]
+    ll = log_likelihood(fit_at_brms_draws(model, draws))
+    ours = next(iter(ll.data_vars.values())).values[0, 0]
+    d = stats.poisson(np.exp(0.2 + 0.3 * df["x"].to_numpy()))
+    np.testing.assert_allclose(ours, d.logpmf(df["y"]) - np.log(d.cdf(6) - d.cdf(0)), rtol=1e-10)
+
+
 def test_rate_multiplies_mean_and_negbinomial_shape():
     df = pd.DataFrame({"y": [0, 3, 7], "x": [0.0, 1.0, 2.0], "t": [0.5, 2.0, 4.0]})
     model = make_model("y | rate(t) ~ x", df, "negbinomial")
