@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import arviz_stats as azs
@@ -22,9 +21,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from bayesml.fit import Fit
 from bayesml.predict import log_likelihood
-from bayesml.sampling import SamplerSettings
+
+from .brms_draws import brms_level, fit_at_brms_draws
 
 pytestmark = pytest.mark.slow
 
@@ -32,50 +31,10 @@ REF = json.loads((Path(__file__).parent / "reference/brms_post_fit.json").read_t
 MODELS = list(REF)  # sleep_full (marginal), alcohol (marginal), rats, sleep_glmm
 
 
-def _brms_level(level: str) -> str:
-    """brms writes spaces in level names as dots."""
-    return level.replace(" ", ".")
-
-
-def _fit_at_brms_draws(fit, draws: list[dict]) -> Fit:
-    """The fitted model with its posterior replaced by brms's draws (one chain)."""
-    values: dict[str, np.ndarray] = {}
-    effects: dict[str, dict[tuple[str, str], np.ndarray]] = {}
-    for name in draws[0]:
-        if name.startswith("."):
-            continue
-        x = np.array([d[name] for d in draws], dtype=float)
-        m = re.fullmatch(r"r_([^[]+)\[(.+),([^,]+)\]", name)
-        if m:
-            effects.setdefault(m.group(1), {})[(m.group(2), m.group(3))] = x
-        else:
-            values[name] = x
-    post = {k: (("chain", "draw"), v[None]) for k, v in values.items()}
-    fx = fit.design.fixed
-    if fx.intercept:  # the centred intercept the model samples
-        shift = sum((values[f"b_{c}"] * m for c, m in zip(fx.coefs, fx.means, strict=True)), 0.0)
-        post["Intercept"] = (("chain", "draw"), (values["b_Intercept"] + shift)[None])
-    for g, cells in effects.items():
-        r = fit.posterior[f"r_{g}"]
-        levels = [str(v) for v in r.coords[g].values]
-        coefs = [str(c) for c in r.coords[f"{g}__coef"].values]
-        arr = np.stack(
-            [np.stack([cells[(_brms_level(lv), c)] for c in coefs], -1) for lv in levels], 1
-        )
-        post[f"r_{g}"] = xr.DataArray(
-            arr[None],
-            dims=("chain", "draw", g, f"{g}__coef"),
-            coords={g: levels, f"{g}__coef": coefs},
-        )
-    tree = xr.DataTree.from_dict({"posterior": xr.Dataset(post)})
-    n = len(draws)
-    return Fit.from_saved(fit.model, tree, SamplerSettings(1, 2 * n, n, 1), "brms draws")
-
-
 @pytest.mark.parametrize("model", MODELS)
 def test_pointwise_log_lik_equals_brms_at_brms_draws(model, seed_fit):
     ref = REF[model]["pointwise"]
-    at_brms = _fit_at_brms_draws(seed_fit(model), ref["draws"])
+    at_brms = fit_at_brms_draws(seed_fit(model).model, ref["draws"])
     ll = log_likelihood(at_brms)
     ours = next(iter(ll.data_vars.values())).values[0]  # (draws, observations)
     expected = np.array(ref["log_lik"])
@@ -126,7 +85,7 @@ def test_ranef_matches_brms(model, seed_fit):
     worst = 0.0
     for rec in REF[model]["ranef"]:
         g = rec["group"]
-        levels = {_brms_level(str(v)): str(v) for v in post[f"r_{g}"].coords[g].values}
+        levels = {brms_level(str(v)): str(v) for v in post[f"r_{g}"].coords[g].values}
         level = levels[rec["level"]]
         da = post[f"r_{g}"].sel({g: level, f"{g}__coef": rec["coef"]})
         row = table[g].loc[level, rec["coef"]]
