@@ -363,14 +363,16 @@ def sample_prior_only(
     model = bm.model
     obs = [v.name for v in model.observed_RVs]
     params = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
-    if bm.family.ordinal:
-        # the ordered thresholds are drawn exactly by ordered_threshold_draws
+    ordered = bm.family.ordinal and bm.family.ordered_thresholds
+    if ordered:
+        # the ordered thresholds are drawn exactly by ordered_threshold_draws (sratio, cratio
+        # and acat have plain thresholds, which PyMC draws from their priors as they are)
         params = [p for p in params if p not in ("Intercept", "b_Intercept")]
     with model, warnings.catch_warnings(), quiet_pymc():
         warnings.simplefilter("ignore", UserWarning)
         idata = pm.sample_prior_predictive(draws=n, var_names=params, random_seed=seed)
     prior = _as_chains(idata["prior"].to_dataset(), chains)
-    if bm.family.ordinal:
+    if ordered:
         thr = ordered_threshold_draws(bm, n, None if seed is None else [seed, 11])
         per = prior.sizes["draw"]
         prior["Intercept"] = xr.DataArray(
@@ -383,7 +385,7 @@ def sample_prior_only(
             },
         )
     # what depends on the thresholds (b_Intercept) and the responses come from the model graph
-    derived = ["b_Intercept"] if bm.family.ordinal else []
+    derived = ["b_Intercept"] if ordered else []
     tree = xr.DataTree.from_dict({"posterior": prior})
     if obs or derived:
         with model, warnings.catch_warnings(), quiet_pymc():

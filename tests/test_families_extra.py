@@ -368,3 +368,18 @@ def test_ppc_bars_counts_values(extra_fit):
     assert zero["lower"] <= zero["observed"] <= zero["upper"]
     with pytest.raises(ValueError, match=r"is for discrete responses; family 'weibull'"):
         bm.ppc_bars_data(extra_fit("weibull_cens"))
+
+
+def test_prior_draws_of_sequential_thresholds_are_not_sorted():
+    """sratio/cratio/acat thresholds are a plain vector with independent priors (brms): their
+    prior draws come out in every order (a sorted draw would be cumulative's ordered prior).
+    Simulation-based calibration found the earlier sorting (docs/sbc.md, sratio_cs)."""
+    from bayesml.sampling import sample_prior_only
+
+    df = _data("ordinal")
+    prior = bm.prior("normal(0, 1.5)", class_="Intercept") + bm.prior("normal(0, 0.5)", "b")
+    model = make_model("y ~ cs(x)", df, "sratio", prior=prior)
+    thr = sample_prior_only(model, 1, 4000, 2000, 1, seed=3)["posterior"]["Intercept"].values[0]
+    increasing = np.all(np.diff(thr, axis=1) > 0, axis=1).mean()
+    assert abs(increasing - 1 / 6) < 4 * np.sqrt(1 / 6 * 5 / 6 / len(thr))
+    assert abs(thr.std() - 1.5) < 0.1

@@ -67,13 +67,35 @@ MODELS = {
     # monotonic effects: a population-level one, and one that varies over groups
     "mo": ("y ~ mo(m) + (1 | g)", "gaussian", BASE + SD + SIGMA),
     "mo_varying": ("y ~ mo(m) + (mo(m) | g)", "gaussian", BASE + SD + COR + SIGMA),
+    # families of brms 2.18's wider list: a zero-inflated part with its own formula, a hurdle,
+    # a survival family, a sequential ordinal family with category-specific effects
+    "zero_inflated_poisson": (
+        bm.bf("y ~ x + (1 | g)", zi="~ x"),
+        "zero_inflated_poisson",
+        BASE
+        + SD
+        + P("normal(0, 0.5)", class_="b", dpar="zi")
+        + P("normal(-1, 0.5)", class_="Intercept", dpar="zi"),
+    ),
+    "hurdle_negbinomial": (
+        "y ~ x + (1 | g)",
+        "hurdle_negbinomial",
+        BASE + SD + P("gamma(4, 0.5)", "shape") + P("beta(3, 6)", "hu"),
+    ),
+    "weibull": ("y ~ x + (1 | g)", "weibull", BASE + SD + P("gamma(8, 4)", "shape")),
+    "sratio_cs": (
+        "y ~ cs(x)",
+        "sratio",
+        P("normal(0, 1.5)", class_="Intercept") + P("normal(0, 0.5)", class_="b"),
+    ),
 }
 
 # a response the family accepts; sbc replaces it with each simulated one
 PLACEHOLDER = {
     "gaussian": 0.0, "student": 0.0, "bernoulli": np.tile([0, 1], 24), "binomial": 3,
     "poisson": 1, "negbinomial": 1, "lognormal": 1.0, "Gamma": 1.0, "Beta": 0.5,
-    "cumulative": np.tile([1, 2, 3, 4], 12),
+    "cumulative": np.tile([1, 2, 3, 4], 12), "zero_inflated_poisson": 1,
+    "hurdle_negbinomial": 1, "weibull": 1.0, "sratio": np.tile([1, 2, 3, 4], 12),
 }  # fmt: skip
 
 
