@@ -40,22 +40,17 @@ def fit_at_brms_draws(bm: BrmsModel, draws: list[dict], posterior: xr.Dataset | 
     for dpar, pred in bm.design.predictors.items():
         fx = pred.fixed
         sfx = dpar_suffix(dpar)
+        shift = sum(
+            (values[f"b{sfx}_{c}"] * m for c, m in zip(fx.coefs, fx.means, strict=True)), 0.0
+        )
         if dpar == "mu" and bm.family.ordinal:  # centred thresholds
-            shift = sum(
-                (values[f"b_{c}"] * m for c, m in zip(fx.coefs, fx.means, strict=True)), 0.0
-            )
             for k in range(1, bm.design.response.n_thresholds + 1):
                 # brms's b_Intercept[k] = Intercept[k] + means · b (thresholds move with eta)
                 centred = values[f"b_Intercept[{k}]"] - shift
                 post[f"Intercept[{k}]"] = (("chain", "draw"), centred[None])
         elif fx.intercept:  # the centred intercept the model samples
-            shift = sum(
-                (values[f"b{sfx}_{c}"] * m for c, m in zip(fx.coefs, fx.means, strict=True)), 0.0
-            )
-            post[f"Intercept{sfx}"] = (
-                ("chain", "draw"),
-                (values[f"b{sfx}_Intercept"] + shift)[None],
-            )
+            centred = values[f"b{sfx}_Intercept"] + shift
+            post[f"Intercept{sfx}"] = (("chain", "draw"), centred[None])
     for name, cells in effects.items():  # r_g or r_g__<dpar>
         g = name.split("__")[0]
         blk = next(b for b in bm.design.blocks if b.group == g)

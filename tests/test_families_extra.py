@@ -110,6 +110,14 @@ def test_censored_rows_take_brms_cdf_terms():
     np.testing.assert_allclose(ours, expected, rtol=1e-9)
 
 
+def test_censoring_a_family_without_a_cdf_is_refused_by_name():
+    """brms allows cens() for von_mises, but PyMC has no von Mises CDF: a clear error before
+    sampling, not a failure inside the sampler."""
+    df = pd.DataFrame({"y": [0.1, -0.4, 1.2], "x": [0.0, 1.0, 2.0], "c": [0, 1, 0]})
+    with pytest.raises(ResponseError, match=r"cens\(\) cannot be used with family 'von_mises'"):
+        make_model("y | cens(c) ~ x", df, "von_mises")
+
+
 def test_truncated_counts_keep_the_lower_bound():
     """trunc(lb = 1) for counts: P(y) / P(y >= 1), as brms's Stan model (F(lb - 1))."""
     df = pd.DataFrame({"y": [1, 2, 5], "x": [0.0, 1.0, 2.0]})
