@@ -33,13 +33,21 @@ from .model_priors import default_priors, get_prior, validate_prior
 from .persist import FitStoreError
 from .plots import (
     conditional_effects,
+    conditional_smooths,
     plot_fit,
     plot_priors,
     plot_ranef,
     pp_check,
     ppc_bars_data,
 )
-from .predict import fitted, posterior_epred, posterior_linpred, posterior_predict, predict
+from .predict import (
+    fitted,
+    posterior_epred,
+    posterior_linpred,
+    posterior_predict,
+    posterior_smooths,
+    predict,
+)
 from .priors import PriorError, PriorSpec, PriorTable, prior
 from .sampling import ConvergenceWarning, SamplingInterrupted, sample, sample_prior_only
 
@@ -78,6 +86,7 @@ __all__ = [
     "posterior_epred",
     "posterior_linpred",
     "posterior_predict",
+    "posterior_smooths",
     "predict",
     "waic",
     "build_model",
@@ -96,6 +105,7 @@ __all__ = [
     "pp_check",
     "ppc_bars_data",
     "conditional_effects",
+    "conditional_smooths",
     "prior",
     "sample",
     "sample_prior_only",

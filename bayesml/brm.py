@@ -74,11 +74,13 @@ def brm(
         ``"yes"`` adds ``prior_*`` draws beside the posterior (for ``hypothesis``);
         ``"only"`` draws from the prior alone (every parameter needs a proper prior) and
         stores prior predictive draws of the response.
-    group_effects : {"auto", "marginal", "noncentred"}
+    group_effects : {"auto", "marginal", "noncentred", "latent"}
         How the varying effects enter the model. ``"auto"`` integrates them out of Gaussian
         models (identity link, no weights) and draws them afterwards from their exact
         conditional, which samples far better than brms's non-centred parameterisation
-        (used otherwise, and with ``"noncentred"``).
+        (used otherwise, and with ``"noncentred"``); in Gaussian models with smooth or GP
+        terms it integrates their coefficients out instead (``"latent"``) and keeps the
+        varying effects non-centred.
     chains, iter, warmup, thin : int
         brms's defaults: 4 chains of 2000 iterations, the first half warmup.
     seed : int, optional

@@ -112,6 +112,7 @@ def _parameter_lines(bm, signed: set[int]) -> list[str]:
                 out.append(f"  bcs[{len(cs.coefs)}, nthres];  // category-specific effects")
         elif fx.sampled_intercept:
             out.append(f"  {fx.intercept_var};  // intercept of the centred predictors")
+    out += _smooth_parameter_lines(bm)
     for blk in d.blocks:
         k, m = blk.id, len(blk.coefs)
         if k in signed:
@@ -146,6 +147,7 @@ def _predictor_line(bm, dpar: str, pred) -> str:
             if dpar in b.dpars:
                 cols = ", ".join(str(j + 1) for j in b.columns_of(dpar))
                 terms.append(f"rows_dot(Z_{b.id}[, {{{cols}}}], r_{b.id}[J_{b.id}, {{{cols}}}])")
+    terms += _smooth_terms(bm, dpar, pred)
     if pred.offset is not None:
         terms.append(f"offset{sfx}")
     lp = " + ".join(terms) or "0"
@@ -155,6 +157,77 @@ def _predictor_line(bm, dpar: str, pred) -> str:
     if link == "identity":
         return f"  {dpar} = {lp};"
     return f"  {dpar} = inv_{link}({lp});  // {dpar}'s link: {link}"
+
+
+def _integrated(bm, dpar: str) -> bool:
+    """Whether this predictor's smooth and GP coefficients are integrated out."""
+    return bm.group_effects == "latent" and dpar == "mu"
+
+
+def _smooth_parts(bm):
+    """(dpar, kind, design, part) of every smooth and GP part of the model."""
+    for dpar, pred in bm.design.predictors.items():
+        for kind in ("smooth", "gp"):
+            design = pred.terms.get(kind)
+            for part in getattr(design, "parts", ()):
+                yield dpar, kind, design, part
+
+
+def _smooth_parameter_lines(bm) -> list[str]:
+    out = []
+    for dpar, pred in bm.design.predictors.items():
+        sm = pred.terms.get("smooth")
+        if sm is not None and sm.fixed_coefs:
+            out.append(f"  bs{dpar_suffix(dpar)}[{len(sm.fixed_coefs)}];  // unpenalised "
+                       f"smooth coefficients: {', '.join(sm.fixed_coefs)}")  # fmt: skip
+    for dpar, kind, design, part in _smooth_parts(bm):
+        hidden = "  // integrated out" if _integrated(bm, dpar) else ""
+        if kind == "smooth":
+            for j, Z in enumerate(part.Zs, start=1):
+                name = design.block_name(part, j)
+                out.append(f"  sds_{name} >= 0;  // sd of {part.term.label}'s block {j}")
+                out.append(f"  zs_{name}[{Z.shape[1]}];{hidden or '  // standardised'}")
+        else:
+            name = design.name(part)
+            size = len(part.basis.index) if part.phi is not None else len(part.basis.x_fit)
+            dims = len(part.basis.lscale_coefs)
+            out.append(f"  sdgp_{name} >= 0;  // sd of {part.term.label}")
+            out.append(f"  lscale_{name}[{dims}] >= 0;  // length scale")
+            out.append(f"  zgp_{name}[{size}];{hidden or '  // standardised'}")
+    return out
+
+
+def _smooth_terms(bm, dpar: str, pred) -> list[str]:
+    sfx, terms = dpar_suffix(dpar), []
+    sm = pred.terms.get("smooth")
+    if sm is not None and sm.fixed_coefs:
+        terms.append(f"Xs{sfx} * bs{sfx}")
+    if _integrated(bm, dpar):
+        return terms
+    for d, kind, design, part in _smooth_parts(bm):
+        if d != dpar:
+            continue
+        if kind == "smooth":
+            for j in range(1, len(part.Zs) + 1):
+                name = design.block_name(part, j)
+                terms.append(f"Zs_{name} * (sds_{name} * zs_{name})")
+        else:
+            name = design.name(part)
+            gp = (f"Xgp_{name} * (sqrt(spd_cov_exp_quad(slambda_{name}, sdgp_{name}, "
+                  f"lscale_{name})) .* zgp_{name})" if part.phi is not None
+                  else f"cholesky(cov_exp_quad(Xgp_{name}, sdgp_{name}, lscale_{name}) "
+                  f"+ 1e-12 * I) * zgp_{name}")  # fmt: skip
+            terms.append(f"Cgp_{name} .* ({gp})[Jgp_{name}]")
+    return terms
+
+
+def _latent_lines(bm) -> list[str]:
+    return [
+        "  // smooth and GP coefficients integrated out: with B = [Zs_k * sds_k, Z_gp * "
+        "chol(K_gp) or Xgp * sqrt(spd)]",
+        "  Y ~ multi_normal(eta, sigma^2 * I + B * B');  // by Woodbury in z's coordinates",
+        "  // zs_k, zgp_k: drawn after sampling from their exact conditional (Matheron's rule)",
+    ]
 
 
 def _marginal_lines(bm, resid: str) -> list[str]:
@@ -176,6 +249,8 @@ def _likelihood_lines(bm) -> list[str]:
     marginal = bm.group_effects == "marginal"
     estimated = [dp.name for dp in fam.estimated_dpars(d.formula.additions, d.not_estimated)]
     has_sigma = "sigma" in estimated or "sigma" in d.dpars
+    if bm.group_effects == "latent":
+        return _latent_lines(bm)
     if marginal:
         if "se" in d.additions:
             resid = "sigma^2 + se^2" if has_sigma else "se^2"
@@ -227,7 +302,7 @@ def _prior_lines(bm, signed: set[int]) -> list[str]:
         if p.class_ == "Intercept" and p.section == "" and p.var:
             out.append(f"  {p.var}{'[' + p.coef + ']' if p.coef else ''} ~ "
                        f"{_prior_text(pr.resolve('Intercept', p.coef, '', p.dpar))};")  # fmt: skip
-        if p.default and p.index[0][1] == 0:  # a vector with a prior of its own (simplexes)
+        if p.class_ == "simo" and p.index[0][1] == 0:  # a vector with a prior of its own
             out.append(f"  {p.var} ~ {_prior_text(pr.resolve(p.class_, p.coef, '', p.dpar))};")
     for blk in d.blocks:
         k = blk.id
@@ -250,6 +325,22 @@ def _prior_lines(bm, signed: set[int]) -> list[str]:
                     f"  // sampled as L_{k} = diag(sign(sd_{k}_signed)) * L_{k}_signed,"
                     " which has the same prior"
                 )
+    for dpar, kind, design, part in _smooth_parts(bm):
+        dp = prior_dpar(dpar)
+        if kind == "smooth":
+            for j in range(1, len(part.Zs) + 1):
+                name = design.block_name(part, j)
+                row = pr.resolve("sds", part.term.label, dpar=dp)
+                out.append(f"  sds_{name} ~ {_prior_text(row)};")
+                if not _integrated(bm, dpar):
+                    out.append(f"  zs_{name} ~ std_normal();")
+            continue
+        name = design.name(part)
+        out.append(f"  sdgp_{name} ~ {_prior_text(pr.resolve('sdgp', part.basis.label, dpar=dp))};")
+        for coef in part.basis.lscale_coefs:
+            out.append(f"  lscale_{name} ~ {_prior_text(pr.resolve('lscale', coef, dpar=dp))};")
+        if not _integrated(bm, dpar):
+            out.append(f"  zgp_{name} ~ std_normal();")
     for dp in bm.family.estimated_dpars(d.formula.additions, d.not_estimated):
         out.append(f"  {dp.name} ~ {_prior_text(pr.resolve(dp.name))};")
     return out

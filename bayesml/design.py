@@ -166,6 +166,10 @@ def _predictor_columns(
     for expr in p.category_specific:
         for v in formula_variables(expr, "category-specific term", formula):
             needed.setdefault(v, f"cs({expr})")
+    for sm in p.smooths:
+        for v in (*sm.variables, sm.option("by")):
+            if v is not None:
+                needed.setdefault(v, sm.label)
     for m in p.monotonic:
         for v in m.variables:
             needed.setdefault(v, m.label)

@@ -23,6 +23,7 @@ import pytensor.tensor as pt
 from .design import Design, GroupBlock
 from .families import Family
 from .rvs import coefficient_vector, lkj_cholesky, lkj_eta, same_prior, signed_prior
+from .terms import PREDICTOR_TERMS
 from .terms.base import prior_dpar
 
 __all__ = [
@@ -151,6 +152,12 @@ GROUP_EFFECTS: dict[str, Strategy] = {
         Strategy("noncentred", _noncentred, doc="brms's non-centred parameterisation"),
         Strategy("marginal", _marginal, True, "integrated out of a Gaussian likelihood"),
         Strategy("given", _given, doc="inputs from stored draws (predictions)"),
+        Strategy(
+            "latent",
+            _noncentred,
+            doc="non-centred varying effects; smooth and GP coefficients of mu integrated out "
+            "of a Gaussian likelihood (bayesml.latent)",
+        ),
     )
 }
 
@@ -172,12 +179,46 @@ def marginal_obstacle(design: Design, family: Family) -> str | None:
     return None
 
 
+def has_latent_terms(design: Design) -> bool:
+    """Whether mu's predictor has smooth or GP terms (``TermKind.latent``) with coefficients."""
+    mu = design.predictors.get("mu")
+    if mu is None:
+        return False
+    for kind, term in mu.terms.items():
+        if PREDICTOR_TERMS[kind].latent and getattr(term, "parts", ()):
+            return True
+    return False
+
+
+def latent_obstacle(design: Design, family: Family) -> str | None:
+    """Why mu's smooth and GP coefficients cannot be integrated out (None: they can; see
+    ``bayesml.latent``)."""
+    if not has_latent_terms(design):
+        return "the model has no smooth or GP terms in mu's formula"
+    if family.name != "gaussian" or family.link_name != "identity":
+        return "only gaussian models with the identity link allow it"
+    for addition in ("weights", "cens", "lb"):
+        if addition in design.additions:
+            return "weights(), cens() and trunc() rows have no plain normal likelihood"
+    return None
+
+
 def resolve_group_effects(group_effects: str, design: Design, family: Family) -> str:
     """The strategy to use: ``"auto"`` integrates out where it can (see
-    ``marginal_obstacle``), else brms's non-centred parameterisation."""
+    ``marginal_obstacle``), else brms's non-centred parameterisation. A Gaussian model with
+    smooth or GP terms integrates those out instead (``latent_obstacle``); its varying effects
+    are then non-centred under ``"auto"``."""
     obstacle = marginal_obstacle(design, family)
+    latent = latent_obstacle(design, family)
     if group_effects == "auto":
+        if latent is None:
+            return "latent"
         return "marginal" if obstacle is None else "noncentred"
+    if group_effects == "latent" and latent is not None:
+        raise ValueError(
+            f"Smooth and GP coefficients can be integrated out only for gaussian models with "
+            f"the identity link; here {latent}. Use group_effects='noncentred'."
+        )
     if group_effects not in GROUP_EFFECTS:
         raise ValueError(
             f"Unknown group_effects '{group_effects}'; use 'auto' or "

@@ -17,7 +17,7 @@ import xarray as xr
 
 from . import criteria, plots, predict
 from ._rformat import format_table, r_num
-from .model import BrmsModel, make_model, recover_group_effects
+from .model import BrmsModel, make_model, recover_group_effects, recover_latent
 from .persist import read_store, save_fit
 from .priors import PriorTable
 from .sampling import ConvergenceWarning, SamplerSettings, convergence_messages
@@ -102,6 +102,8 @@ class Summary:
     prob: float = 0.95
     notes: list[str] = field(default_factory=list)
     simplex: pd.DataFrame | None = None
+    smooth: pd.DataFrame | None = None  # sds of s() and t2() terms
+    gp: pd.DataFrame | None = None  # sdgp and lscale of gp() terms
 
     def _block(self, df: pd.DataFrame) -> list[str]:
         cols = list(df.columns)
@@ -117,6 +119,14 @@ class Summary:
 
     def lines(self) -> list[str]:
         out = list(self.header) + [""]
+        for title, table in (
+            ("Smooth Terms: ", self.smooth),
+            ("Gaussian Process Terms: ", self.gp),
+        ):
+            if table is not None and len(table):
+                out.append(title)
+                out.extend(self._block(table))
+                out.append("")
         if self.groups:
             out.append("Group-Level Effects: ")
             for g, (n, df) in self.groups.items():
@@ -176,6 +186,9 @@ class Fit:
             f"r_{b.id}" in raw for b in model.design.blocks
         ):
             raw = recover_group_effects(raw, model, seed)
+        latent = model.graph.get("latent", ())
+        if latent and not all(p.name in raw for p in latent):
+            raw = recover_latent(raw, model, seed)
         idata["posterior"] = brms_posterior(raw, model)
         _set_observed_data(idata, model)
         self.idata = idata
@@ -315,7 +328,7 @@ class Fit:
             table = self._rows([p.name for p in rows], [p.label for p in rows], prob, robust)
             groups[g] = (d.blocks_of(g)[0].n_levels, table)
         sections = {}
-        for key in ("population", "simplex", "family"):
+        for key in ("population", "simplex", "family", "smooth", "gp"):
             rows = registry.section(key)
             sections[key] = self._rows(
                 [p.name for p in rows], [p.label for p in rows], prob, robust
@@ -358,6 +371,8 @@ class Fit:
             prob,
             notes,
             sections["simplex"],
+            sections["smooth"],
+            sections["gp"],
         )
 
     def __str__(self) -> str:
@@ -515,6 +530,14 @@ class Fit:
 
     def conditional_effects(self, effects=None, **kw):
         return plots.conditional_effects(self, effects, **kw)
+
+    def conditional_smooths(self, smooths=None, **kw):
+        """Each smooth and GP term along its covariates (``bayesml.conditional_smooths``)."""
+        return plots.conditional_smooths(self, smooths, **kw)
+
+    def posterior_smooths(self, smooth: str, newdata=None, **kw):
+        """Draws of one smooth term's contribution (``bayesml.posterior_smooths``)."""
+        return predict.posterior_smooths(self, smooth, newdata, **kw)
 
     # -- saving
     def save(self, path, overwrite: bool = False):

@@ -5,7 +5,8 @@ terms with ``||``, nested ``(1 | a/b)`` grouping and brms's ``(1 |ID| g)`` corre
 brms addition terms on the left-hand side (``y | trials(n)``, ``y | weights(w)``,
 ``y | se(s)``), lme4's binomial response ``cbind(successes, failures)`` (translated to brms's
 ``successes | trials(successes + failures)``), ``offset(x)`` and monotonic ``mo(x)`` terms,
-and brms's ``bf()``: one formula per distributional parameter (``sigma ~ x + (1 | g)``).
+brms's smooth and Gaussian-process calls ``s()``, ``t2()`` and ``gp()`` (``SmoothTerm``), and
+brms's ``bf()``: one formula per distributional parameter (``sigma ~ x + (1 | g)``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "GroupTerm",
     "MonotonicTerm",
     "PredictorFormula",
+    "SmoothTerm",
     "bf",
     "normalize_expression",
     "parse_formula",
@@ -59,6 +61,25 @@ class MonotonicTerm:
 
 
 @dataclass(frozen=True)
+class SmoothTerm:
+    """A smooth or Gaussian-process call: ``s(x)``, ``s(x, z)``, ``t2(x, z)``,
+    ``s(x, k = 5, bs = "cr")``, ``s(x, by = g)``, ``gp(x, k = 20, c = 5/4)``.
+
+    ``function`` is ``s``, ``t2`` or ``gp``; ``variables`` the covariates (positional
+    arguments); ``options`` the named arguments as written, in R syntax (``("bs", '"cr"')``);
+    ``label`` the call as R deparses it, which brms prints as the ``sds`` prior's coef.
+    """
+
+    function: str
+    variables: tuple[str, ...]
+    options: tuple[tuple[str, str], ...]
+    label: str
+
+    def option(self, name: str, default: str | None = None) -> str | None:
+        return dict(self.options).get(name, default)
+
+
+@dataclass(frozen=True)
 class GroupTerm:
     """One group-level term ``(expr | group)`` after expanding ``a/b`` nesting.
 
@@ -92,6 +113,7 @@ class PredictorFormula:
     monotonic: tuple[MonotonicTerm, ...] = ()
     text: str = ""  # the formula as written
     category_specific: tuple[str, ...] = ()  # expressions inside cs(): ordinal families
+    smooths: tuple[SmoothTerm, ...] = ()  # s(), t2() and gp() calls
 
 
 @dataclass(frozen=True)
@@ -122,6 +144,7 @@ class BrmsFormula:
     dpars: tuple[PredictorFormula, ...] = ()
     fixed_dpars: tuple[tuple[str, float], ...] = ()  # bf(..., quantile = 0.9)
     category_specific: tuple[str, ...] = ()  # mu's cs() terms
+    smooths: tuple[SmoothTerm, ...] = ()  # mu's s(), t2() and gp() calls
     # categorical models: mu's formula stands for one predictor per non-reference category
     # (brms's mu2, mu3, ...), set once the response's categories are known
     mu_dpars: tuple[str, ...] = ()
@@ -134,7 +157,7 @@ class BrmsFormula:
     def mu(self) -> PredictorFormula:
         return PredictorFormula(
             "mu", self.fixed, self.group_terms, self.offsets, self.monotonic, self.text,
-            self.category_specific,
+            self.category_specific, self.smooths,
         )  # fmt: skip
 
     @property
@@ -194,7 +217,9 @@ class BrmsFormula:
                 )
                 for t in p.group_terms
             )
-            return (p.dpar, p.fixed, groups, p.offsets, p.monotonic, p.category_specific)
+            return (
+                p.dpar, p.fixed, groups, p.offsets, p.monotonic, p.category_specific, p.smooths
+            )  # fmt: skip
 
         return (
             self.response,
@@ -338,6 +363,16 @@ def _parse_group_term(
             formula,
             (pos, pos + len(text)),
         )
+    smooth = _SMOOTH_IN.search(expr)
+    if smooth:
+        raise FormulaError(
+            f"{smooth.group(1)}() cannot be part of a group-level term ({text}); smooth and "
+            "Gaussian-process terms are population-level terms: write them outside the "
+            f"parentheses, e.g. 'y ~ {smooth.group(1)}(x) + (1 | g)', or use "
+            f"{smooth.group(1)}(x, by = g) for one curve per level.",
+            formula,
+            (pos, pos + len(text)),
+        )
     category_specific = False
     if "cs(" in expr:  # brms's (cs(1) | g): one varying intercept per threshold
         if normalize_expression(expr.replace(" ", "")) != "cs(1)":
@@ -434,6 +469,98 @@ def _split_category_specific(expr: str, formula: str) -> tuple[str, tuple[str, .
     else:
         text = " ".join(t if i == 0 and s == "+" else f"{s} {t}" for i, (s, t) in enumerate(rest))
     return normalize_expression(text), tuple(found)
+
+
+# -- smooth and Gaussian-process calls ---------------------------------------------------------
+
+_SMOOTH_CALL = re.compile(r"^(s|t2|gp)\((.*)\)$", re.S)
+_SMOOTH_IN = re.compile(r"(?<![\w.])(s|t2|gp)\(")
+SMOOTH_OPTIONS = {
+    "s": ("k", "bs", "by"),
+    "t2": ("k", "bs", "by"),
+    "gp": ("by", "k", "c", "scale", "iso", "cov", "gr"),
+}
+
+
+def _split_smooths(expr: str, formula: str) -> tuple[str, tuple[SmoothTerm, ...]]:
+    """Take the ``s()``, ``t2()`` and ``gp()`` calls out of a right-hand side; the rest keeps
+    its intercept (``y ~ s(x)`` leaves ``1``)."""
+    if not _SMOOTH_IN.search(expr):
+        return expr, ()
+    rest: list[tuple[str, str]] = []
+    found: list[SmoothTerm] = []
+    for sign, term, _ in _rhs_terms(expr, 0):
+        m = _SMOOTH_CALL.match(term)
+        if m is None:
+            if _SMOOTH_IN.search(term):
+                call = _SMOOTH_IN.search(term).group(1)
+                raise FormulaError(
+                    f"{call}() must stand alone as a term, as in 'y ~ {call}(x)'; got '{term}' "
+                    f"(for one curve per level of a factor write {call}(x, by = g)).",
+                    formula,
+                )
+            rest.append((sign, term))
+            continue
+        if sign == "-":
+            raise FormulaError(f"A smooth term cannot be removed: '- {term}'.", formula)
+        found.append(_smooth_term(m.group(1), m.group(2), formula))
+    labels = [t.label for t in found]
+    for t in found:
+        if labels.count(t.label) > 1:
+            raise FormulaError(f"The term {t.label} appears twice.", formula)
+    if not rest or all(t == "1" for _, t in rest):
+        text = "1"
+    else:
+        text = " ".join(t if i == 0 and s == "+" else f"{s} {t}" for i, (s, t) in enumerate(rest))
+    return normalize_expression(text), tuple(found)
+
+
+def _r_argument(value: str) -> str:
+    """An argument as R deparses it: double quotes, ``c(a, b)`` spacing, ``5/4`` kept."""
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return f'"{value[1:-1]}"'
+    return normalize_expression(value).replace(" / ", "/").replace(" * ", "*")
+
+
+def _smooth_term(function: str, inner: str, formula: str) -> SmoothTerm:
+    """One ``s(...)``/``t2(...)``/``gp(...)`` call: covariates first, then named options."""
+    variables: list[str] = []
+    options: list[tuple[str, str]] = []
+    for arg, _ in _split_top(inner, ","):
+        arg = arg.strip()
+        named = re.match(r"^([A-Za-z_.][A-Za-z0-9_.]*)\s*=(?!=)\s*(.*)$", arg, re.S)
+        if named:
+            name, value = named.group(1), named.group(2).strip()
+            if name not in SMOOTH_OPTIONS[function]:
+                allowed = ", ".join(SMOOTH_OPTIONS[function])
+                raise FormulaError(
+                    f"{function}() has no option '{name}' here; the options supported are "
+                    f"{allowed}.",
+                    formula,
+                )
+            if not value:
+                raise FormulaError(f"{function}(): option '{name}' has no value.", formula)
+            options.append((name, _r_argument(value)))
+        elif options:
+            raise FormulaError(
+                f"{function}(): the covariates come before the named options; got '{arg}' "
+                "after them.",
+                formula,
+            )
+        elif not _GROUP_NAME.match(arg.strip("`")):
+            raise FormulaError(
+                f"{function}() takes column names as covariates, as in {function}(x, z); got "
+                f"'{arg}'. Compute the column first.",
+                formula,
+            )
+        else:
+            variables.append(arg.strip("`"))
+    if not variables:
+        raise FormulaError(f"{function}() needs at least one covariate, as in {function}(x).",
+                           formula)  # fmt: skip
+    label = f"{function}({', '.join([*variables, *(f'{k} = {v}' for k, v in options)])})"
+    return SmoothTerm(function, tuple(variables), tuple(options), label)
 
 
 def _r_subsets(factors: list[str]) -> list[list[str]]:
@@ -679,6 +806,7 @@ def _parse_main(text: str) -> BrmsFormula:
         offsets=mu.offsets,
         monotonic=mu.monotonic,
         category_specific=mu.category_specific,
+        smooths=mu.smooths,
     )
 
 
@@ -726,15 +854,18 @@ def _parse_rhs(rhs: str, rhs_off: int, text: str, dpar: str) -> PredictorFormula
         fixed = "1"
     fixed, monotonic = _split_monotonic(fixed, text, rhs_off, order)
     fixed, category_specific = _split_category_specific(fixed, text)
+    fixed, smooths = _split_smooths(fixed, text)
     _check_duplicates(group_terms, text)
     return PredictorFormula(
-        dpar, fixed, tuple(group_terms), tuple(offsets), monotonic, text, category_specific
-    )
+        dpar, fixed, tuple(group_terms), tuple(offsets), monotonic, text, category_specific,
+        smooths,
+    )  # fmt: skip
 
 
 def _rhs_text(p: PredictorFormula) -> str:
     rhs = [p.fixed, *(t.label for t in p.monotonic), *(f"offset({o})" for o in p.offsets)]
     rhs += [f"cs({e})" for e in p.category_specific]
+    rhs += [t.label for t in p.smooths]
     for t in p.group_terms:
         expr = " + ".join([t.expr, *(m.label for m in t.monotonic)])
         if t.category_specific:

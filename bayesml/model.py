@@ -31,6 +31,7 @@ from .design import Design, GroupBlock, make_design
 from .effects import GROUP_EFFECTS, cov_inverse, resolve_group_effects
 from .families import LINKS, Family, Likelihood, ResponseError, get_family
 from .formula import BrmsFormula
+from .latent import draw_latent, latent_columns, latent_loglik
 from .marginal import components, draw_group_effects, marginal_loglik
 from .model_priors import default_priors, set_priors
 from .parameters import Registry, model_parameters
@@ -50,6 +51,7 @@ __all__ = [
     "ordered_threshold_draws",
     "prior_draws",
     "recover_group_effects",
+    "recover_latent",
 ]
 
 
@@ -205,13 +207,25 @@ def build_model(
         extras: dict[str, dict] = {}
         thresholds = None
         first = next(iter(design.predictors))  # mu (categorical models: mu2)
+        # smooth and GP coefficients of mu that a Gaussian likelihood integrates out
+        latent: list | None = None
+        if strategy.name == "latent":
+            latent = []
         for dpar, pred in design.predictors.items():
             eta = pt.zeros(design.nobs)
             mono[dpar] = {}
             for kind, term in pred.terms.items():
-                part, extra = PREDICTOR_TERMS[kind].eta(term, priors, model)
+                k = PREDICTOR_TERMS[kind]
+                if k.latent and dpar == "mu" and latent is not None:
+                    part, extra = k.eta(term, priors, model, latent=latent)
+                else:
+                    part, extra = k.eta(term, priors, model)
                 eta = eta + part
                 extras.setdefault(dpar, {}).update(extra)
+                if graph is not None:  # each smooth's part, for posterior_smooths
+                    graph.setdefault("terms", {}).update(
+                        {(dpar, k): v for k, v in extra.items() if k.startswith(("smooth:", "gp:"))}
+                    )
                 if kind == "monotonic":
                     mono[dpar] = extra
             if pred.offset is not None:
@@ -240,7 +254,7 @@ def build_model(
             dpars[dpar] = pt.as_tensor_variable(np.float64(value))
         _likelihood(
             design, family, response, etas, dpars, thresholds, strategy, effects, predictive,
-            graph, response_draws, mucs,
+            graph, response_draws, mucs, latent or None,
         )  # fmt: skip
         _threshold_intercepts(design, family, thresholds, extras.get("mu", {}))
     return model
@@ -259,6 +273,7 @@ def _likelihood(
     graph,
     response_draws=False,
     mucs=None,
+    latent=None,
 ) -> None:
     y = pm.Data("Y", response.y, dims="obs")
     eta = etas.get("mu", pt.zeros(design.nobs))  # categorical models have mu2, mu3, ...
@@ -297,6 +312,12 @@ def _likelihood(
         pm.Potential(f"{name}_marginal", loglik)
         if graph is not None:
             graph.update(resid=resid, variance=v)
+    elif latent:
+        v = lik.sigma() ** 2
+        resid = y - eta
+        pm.Potential(f"{name}_marginal", latent_loglik(resid, v, latent))
+        if graph is not None:
+            graph.update(resid=resid, variance=v, latent=latent)
     elif "weights" in design.additions and strategy.name != "given":
         # brms multiplies each log-likelihood term by its weight (no normalisation);
         # prediction models keep the plain response distribution (weights do not change it)
@@ -371,11 +392,14 @@ def make_model(
     prior : PriorTable or prior(...) specifications, optional
         A whole table, or user priors that replace brms's defaults where they apply
         (``bayesml.prior("normal(0, 1)", class_="b", coef="Days") + ...``).
-    group_effects : {"auto", "marginal", "noncentred"}
+    group_effects : {"auto", "marginal", "noncentred", "latent"}
         How the varying effects enter (``bayesml.effects``): ``"marginal"`` integrates them
         out (Gaussian models with identity link, no weights, no group-level terms in other
         parameters' formulas; ``r_k`` are drawn after sampling), ``"noncentred"`` is brms's
-        parameterisation; ``"auto"`` picks marginal where it applies.
+        parameterisation; ``"latent"`` keeps the varying effects non-centred and integrates
+        mu's smooth and GP coefficients out of a Gaussian likelihood (``bayesml.latent``);
+        ``"auto"`` picks latent for Gaussian models with smooths or GPs, else marginal where
+        it applies.
 
     Returns
     -------
@@ -607,6 +631,34 @@ def recover_group_effects(raw: xr.Dataset, bm: BrmsModel, seed: int | None = Non
                 blk.coef_dim: list(blk.coefs),
             },
         )
+    return out
+
+
+def recover_latent(raw: xr.Dataset, bm: BrmsModel, seed: int | None = None) -> xr.Dataset:
+    """Add the smooth and GP coefficients a Gaussian model integrated out (``zs_``, ``s_``,
+    ``zgp_``): one exact draw from their conditional per posterior draw (``bayesml.latent``)."""
+    graph = bm.graph if "latent" in bm.graph else _rebuilt_graph(bm)
+    pieces = graph["latent"]
+    chains, draws = raw.sizes["chain"], raw.sizes["draw"]
+    S = chains * draws
+    outputs = {"resid": graph["resid"], "v": graph["variance"]}
+    outputs.update({f"B{i}": latent_columns(p) for i, p in enumerate(pieces)})
+    outputs.update({f"A{i}": p.factor for i, p in enumerate(pieces) if p.scaled})
+    got = evaluate_on_draws(bm.model, outputs, raw)
+    v = got["v"].reshape(S, -1)
+    v = v[:, 0] if v.shape[1] == 1 else v
+    rng = np.random.default_rng(None if seed is None else [seed, 11])
+    zs = draw_latent(got["resid"], v, [got[f"B{i}"] for i in range(len(pieces))], rng)
+    out = raw.copy()
+    coords = {"chain": raw["chain"].values, "draw": raw["draw"].values}
+    for i, (p, z) in enumerate(zip(pieces, zs, strict=True)):
+        dims = ("chain", "draw", p.dim)
+        dim_coords = {**coords, p.dim: np.arange(1, z.shape[1] + 1)}
+        out[p.name] = xr.DataArray(z.reshape(chains, draws, -1), dims=dims, coords=dim_coords)
+        if p.scaled:
+            a = got[f"A{i}"].reshape(S, -1)
+            out[p.scaled] = xr.DataArray((a * z).reshape(chains, draws, -1), dims=dims,
+                                         coords=dim_coords)  # fmt: skip
     return out
 
 

@@ -92,13 +92,20 @@ def default_priors(design: Design, family: Family, registry: Registry | None = N
         if p.class_ == "b":
             rows.append(PriorRow(class_="b", dpar=p.dpar))
             rows.append(PriorRow(class_="b", coef=p.coef, dpar=p.dpar, source="(vectorized)"))
-        elif p.default:  # a term's own default (simplexes of mo() terms)
+        elif p.default and p.class_ != "lscale":  # a term's own default (simplexes of mo())
             rows.append(PriorRow(p.default, p.class_, coef=p.coef, dpar=p.dpar))
         elif p.class_ == "sd":
             rows.append(PriorRow(scale_prior, "sd", dpar=p.dpar, lb="0"))
             grp = dict(group=p.group, dpar=p.dpar, lb="0", source="(vectorized)")
             rows.append(PriorRow("", "sd", **grp))
             rows.append(PriorRow("", "sd", coef=p.coef, **grp))
+        elif p.class_ in ("sds", "sdgp"):  # smooths and GPs: brms's sd default
+            rows.append(PriorRow(scale_prior, p.class_, dpar=p.dpar, lb="0"))
+            rows.append(PriorRow("", p.class_, coef=p.coef, dpar=p.dpar, lb="0",
+                                 source="(vectorized)"))  # fmt: skip
+        elif p.class_ == "lscale":  # a data-driven inverse gamma per GP (brms)
+            rows.append(PriorRow("", "lscale", dpar=p.dpar, lb="0"))
+            rows.append(PriorRow(p.default, "lscale", coef=p.coef, dpar=p.dpar, lb="0"))
         elif p.class_ == "cor":
             rows.append(PriorRow("lkj(1)", "cor"))
             rows.append(PriorRow("", "cor", group=p.group, source="(vectorized)"))
@@ -166,7 +173,7 @@ def get_prior(
 
 def _class_support(class_: str, family: Family) -> tuple[float, float]:
     """The natural bounds of a class's parameters."""
-    if class_ == "sd":
+    if class_ in ("sd", "sds", "sdgp", "lscale"):
         return 0.0, math.inf
     if class_ in ("cor", "simo"):
         return (-1.0, 1.0) if class_ == "cor" else (0.0, 1.0)

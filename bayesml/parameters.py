@@ -83,9 +83,10 @@ def _thresholds(design: Design) -> tuple[list[Parameter], list[Parameter]]:
 def model_parameters(design: Design, family: Family) -> Registry:
     """The registry of a design and family.
 
-    brms's order: population-level intercepts (thresholds first), slopes of every predictor,
-    special (monotonic) slopes, group-level sds and correlations, family parameters estimated as one
-    number, simplexes, centred intercepts.
+    brms's order (its ``reorder_pars``): population-level intercepts (thresholds first), slopes
+    of every predictor, unpenalised smooth coefficients, special (monotonic) slopes, group-level
+    sds and correlations, smooth sds, Gaussian-process sds and length scales, family parameters
+    estimated as one number, simplexes, centred intercepts, smooth coefficients.
     """
     roles: dict[str, list[Parameter]] = {}
     for p in design.predictors.values():
@@ -104,12 +105,18 @@ def model_parameters(design: Design, family: Family) -> Registry:
         thresholds
         + roles.get("intercept", [])
         + roles.get("slopes", [])
+        + roles.get("smooth_fixed", [])
         + roles.get("special", [])
         + roles.get("category", [])
         + group_parameters(design.blocks, design.groups)
+        + roles.get("smooth_sds", [])
+        + roles.get("gp_sd", [])
+        + roles.get("gp_lscale", [])
         + dpars
         + roles.get("simplexes", [])
         + centred_thresholds
         + roles.get("centred", [])
+        + roles.get("smooth_effects", [])
+        + roles.get("gp_effects", [])
     )
     return Registry(out)

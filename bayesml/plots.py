@@ -13,6 +13,7 @@ from .terms.group import effects_name
 
 __all__ = [
     "conditional_effects",
+    "conditional_smooths",
     "plot_fit",
     "plot_priors",
     "plot_ranef",
@@ -214,6 +215,10 @@ def _default_effects(fit) -> list[str]:
         m = pred.fixed.terms
         groups = m.term_variables() if m is not None else []
         groups += [list(mt.term.variables) for mt in pred.monotonic]
+        for kind in ("smooth", "gp"):  # a smooth's covariates (and its by variable)
+            for part in getattr(pred.terms.get(kind), "parts", ()):
+                by = part.term.option("by")
+                groups.append([*part.term.variables, *([by] if by else [])])
         for comps in groups:
             comps = [c for c in comps if c in fit.data.columns]
             if 1 <= len(comps) <= 2 and ":".join(comps) not in effects:
@@ -373,6 +378,110 @@ def conditional_effects(
         ax.set_title(eff)
     fig.tight_layout()
     return frames, fig
+
+
+def _smooth_grid(fit, term, resolution: int):
+    """brms's grid for one smooth: each covariate over its range (a resolution × resolution
+    surface for two), the other columns at their mean or first level, a factor ``by`` at
+    every level."""
+    import pandas as pd
+
+    data = fit.data
+    columns = [c for c in formula_columns(fit.formula, response=False, additions=())
+               if c in data.columns]  # fmt: skip
+    base = _reference_row(data, columns)
+    axes = [np.linspace(data[v].min(), data[v].max(), resolution) for v in term.variables]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    grid = pd.DataFrame({v: m.ravel() for v, m in zip(term.variables, mesh, strict=True)})
+    for c, v in base.items():
+        if c not in grid:
+            grid[c] = v
+    by = term.option("by")
+    if by is not None and not pd.api.types.is_numeric_dtype(data[by]):
+        levels = list(data[by].cat.categories) if hasattr(data[by], "cat") else None
+        levels = levels or sorted(data[by].unique(), key=str)
+        grid = pd.concat([grid.assign(**{by: lv}) for lv in levels], ignore_index=True)
+    elif by is not None:
+        grid[by] = float(data[by].mean())
+    for g in fit.design.blocks:
+        for v in g.term.group_vars:
+            grid[v] = g.levels[0]
+    return grid
+
+
+def conditional_smooths(
+    fit, smooths=None, prob: float = 0.95, resolution: int = 100, plot: bool = True
+):
+    """brms's ``conditional_smooths``: each smooth or GP term's contribution along its
+    covariates (``posterior_smooths`` on a grid), without intercept or other terms.
+
+    One-covariate terms give a ``resolution``-point curve (one per level of a factor ``by``),
+    two-covariate terms a ``resolution`` × ``resolution`` surface. ``smooths`` names terms as
+    written (``["s(x)"]``); by default every term of every formula.
+
+    Returns
+    -------
+    dict of DataFrames keyed ``"mu: s(x)"`` (the grid, ``estimate__`` (posterior mean, as
+    brms), ``se__``, ``lower__``, ``upper__``), and the figure when ``plot``.
+    """
+    import matplotlib.pyplot as plt
+
+    from .predict import posterior_smooths
+
+    lo_q, hi_q = (1 - prob) / 2, 1 - (1 - prob) / 2
+    wanted = None if smooths is None else {s.replace(" ", "") for s in np.atleast_1d(smooths)}
+    frames = {}
+    for dpar, pred in fit.design.predictors.items():
+        terms = []
+        for kind in ("smooth", "gp"):
+            terms += [p.term for p in getattr(pred.terms.get(kind), "parts", ())]
+        for term in dict.fromkeys(terms):
+            if wanted is not None and term.label.replace(" ", "") not in wanted:
+                continue
+            grid = _smooth_grid(fit, term, resolution)
+            draws = posterior_smooths(fit, term.label, grid, dpar=dpar)
+            out = grid.copy()
+            out["estimate__"] = draws.mean(axis=0)
+            out["se__"] = draws.std(axis=0, ddof=1)
+            out["lower__"] = np.quantile(draws, lo_q, axis=0)
+            out["upper__"] = np.quantile(draws, hi_q, axis=0)
+            frames[f"{dpar}: {term.label}"] = out
+    if wanted is not None and not frames:
+        raise ValueError(f"The model has no smooth term {sorted(wanted)}.")
+    if not plot:
+        return frames
+    fig, axes = plt.subplots(1, max(1, len(frames)), figsize=(5 * len(frames), 3.8),
+                             squeeze=False)  # fmt: skip
+    for ax, (name, df) in zip(axes[0], frames.items(), strict=False):
+        term = next(t for p in fit.design.predictors.values() for k in ("smooth", "gp")
+                    for t in [q.term for q in getattr(p.terms.get(k), "parts", ())]
+                    if name.endswith(t.label))  # fmt: skip
+        _plot_smooth(ax, df, term)
+        ax.set_title(name)
+    fig.tight_layout()
+    return frames, fig
+
+
+def _plot_smooth(ax, df, term) -> None:
+    by = term.option("by")
+    if len(term.variables) == 2:
+        x, z = term.variables
+        n = int(round(math.sqrt(len(df))))
+        cs = ax.contourf(df[x].to_numpy().reshape(n, n), df[z].to_numpy().reshape(n, n),
+                         df["estimate__"].to_numpy().reshape(n, n), levels=20)  # fmt: skip
+        ax.figure.colorbar(cs, ax=ax)
+        ax.set_xlabel(x)
+        ax.set_ylabel(z)
+        return
+    x = term.variables[0]
+    groups = list(df.groupby(by, sort=False)) if by and df[by].dtype == object else [(None, df)]
+    for i, (label, sub) in enumerate(groups):
+        ax.plot(sub[x], sub["estimate__"], color=f"C{i}",
+                label=None if label is None else f"{by} = {label}")  # fmt: skip
+        ax.fill_between(sub[x], sub["lower__"], sub["upper__"], color=f"C{i}", alpha=0.2)
+    if len(groups) > 1:
+        ax.legend(fontsize=8)
+    ax.set_xlabel(x)
 
 
 def plot_fit(fit, var_names=None, kind: str = "trace"):

@@ -26,7 +26,7 @@ import xarray as xr
 from .design import Design, GroupBlock, new_data_design
 from .families import LINKS
 from .formula import parse_formula
-from .model import build_model
+from .model import build_model, evaluate_on_draws
 from .sampling import quiet_pymc
 from .stats import stack_draws, stat_frame
 from .terms.group import effects_name
@@ -39,6 +39,7 @@ __all__ = [
     "posterior_epred",
     "posterior_linpred",
     "posterior_predict",
+    "posterior_smooths",
     "predict",
 ]
 
@@ -194,7 +195,7 @@ def _trace(fit, pdesign: Design, new_levels, ids, method: str, rng, model: pm.Mo
     return xr.DataTree.from_dict({"posterior": ds})
 
 
-def _prediction_model(fit, newdata, re_formula, allow_new_levels, response_draws=False):
+def _prediction_model(fit, newdata, re_formula, allow_new_levels, response_draws=False, graph=None):
     keep = select_blocks(fit.design, re_formula)
     blocks = tuple(b for b in fit.design.blocks if b.id in keep)
     if newdata is None:
@@ -217,6 +218,7 @@ def _prediction_model(fit, newdata, re_formula, allow_new_levels, response_draws
         group_effects="given",
         predictive=True,
         response_draws=response_draws,
+        graph=graph,
     )
     return pdesign, new_levels, model
 
@@ -292,6 +294,51 @@ def posterior_epred(fit, newdata=None, **kw) -> np.ndarray:
 def posterior_predict(fit, newdata=None, **kw) -> np.ndarray:
     """Draws of new responses (brms's ``posterior_predict``): draws × rows."""
     return _predictive(fit, "response", newdata, **kw)
+
+
+def _smooth_key(fit, smooth: str, dpar: str) -> str:
+    """The graph key of a smooth term named as written (``s(x, by = g)``) or as brms
+    writes it (``s(x,by=g)``)."""
+    pred = fit.design.predictors.get(dpar)
+    terms = []
+    if pred is not None:
+        for kind in ("smooth", "gp"):
+            design = pred.terms.get(kind)
+            terms += [p.term.label for p in getattr(design, "parts", ())]
+    terms = list(dict.fromkeys(terms))
+    wanted = smooth.replace(" ", "")
+    for label in terms:
+        if label.replace(" ", "") == wanted:
+            return ("gp:" if label.startswith("gp(") else "smooth:") + label
+    raise ValueError(
+        f"The model has no smooth term '{smooth}' in the formula of '{dpar}'; its smooth "
+        f"terms: {', '.join(terms) or 'none'}."
+    )
+
+
+def posterior_smooths(
+    fit,
+    smooth: str,
+    newdata=None,
+    dpar: str = "mu",
+    ndraws: int | None = None,
+    seed: int | None = None,
+    draw_ids=None,
+) -> np.ndarray:
+    """Draws of one smooth or Gaussian-process term's contribution to a linear predictor
+    (brms's ``posterior_smooths``): draws × rows, on the link scale, without the intercept.
+
+    ``smooth`` names the term as written (``"s(x)"``, ``"t2(x, z)"``, ``"s(x, by = g)"``;
+    brms's spelling without spaces works too); ``dpar`` picks another parameter's formula.
+    """
+    key = _smooth_key(fit, smooth, dpar)
+    graph: dict = {}
+    pdesign, new_levels, model = _prediction_model(fit, newdata, "~0", False, graph=graph)
+    ids = _draw_ids(fit.settings.total_draws, ndraws, seed, draw_ids)
+    trace = _trace(fit, pdesign, new_levels, ids, "uncertainty", np.random.default_rng(seed), model)
+    raw = trace["posterior"].to_dataset()
+    out = evaluate_on_draws(model, {"smooth": graph["terms"][(dpar, key)]}, raw)["smooth"]
+    return np.broadcast_to(out, (len(ids), pdesign.nobs)).copy()
 
 
 def _summary(x: np.ndarray, prob: float, robust: bool) -> pd.DataFrame:

@@ -19,8 +19,10 @@ from .category import (
     category_specific_eta,
     category_specific_parameters,
 )
+from .gp import gp_at, gp_design, gp_eta, gp_parameters
 from .monotonic import monotonic_at, monotonic_designs, monotonic_eta, monotonic_parameters
 from .population import population_at, population_design, population_eta, population_parameters
+from .smooth import smooth_at, smooth_design, smooth_eta, smooth_parameters
 
 __all__ = ["PREDICTOR_TERMS", "TermKind"]
 
@@ -33,6 +35,9 @@ class TermKind:
     ``at(design, newdata, rows)`` → the design on new data;
     ``parameters(design)`` → ``{role: [Parameter, ...]}``;
     ``eta(design, priors, model)`` → (part of the linear predictor, extras by name).
+    ``latent``: the kind has coefficients a Gaussian likelihood can integrate out (smooths,
+    GPs); its ``eta`` then takes ``latent=[]`` and appends ``bayesml.latent.LatentPiece``s
+    there instead of adding those coefficients to the predictor.
     """
 
     name: str
@@ -40,6 +45,7 @@ class TermKind:
     at: Callable
     parameters: Callable
     eta: Callable
+    latent: bool = False
 
 
 PREDICTOR_TERMS: dict[str, TermKind] = {
@@ -60,5 +66,7 @@ PREDICTOR_TERMS: dict[str, TermKind] = {
             category_specific_parameters,
             category_specific_eta,
         ),
+        TermKind("smooth", smooth_design, smooth_at, smooth_parameters, smooth_eta, True),
+        TermKind("gp", gp_design, gp_at, gp_parameters, gp_eta, True),
     )
 }
