@@ -654,11 +654,12 @@ def recover_latent(raw: xr.Dataset, bm: BrmsModel, seed: int | None = None) -> x
     for i, (p, z) in enumerate(zip(pieces, zs, strict=True)):
         dims = ("chain", "draw", p.dim)
         dim_coords = {**coords, p.dim: np.arange(1, z.shape[1] + 1)}
-        out[p.name] = xr.DataArray(z.reshape(chains, draws, -1), dims=dims, coords=dim_coords)
-        if p.scaled:
+        if p.scaled:  # A · z, and z as brms's standardised coefficients A·z / |A|
             a = got[f"A{i}"].reshape(S, -1)
-            out[p.scaled] = xr.DataArray((a * z).reshape(chains, draws, -1), dims=dims,
-                                         coords=dim_coords)  # fmt: skip
+            scaled = (a * z).reshape(chains, draws, -1)
+            out[p.scaled] = xr.DataArray(scaled, dims=dims, coords=dim_coords)
+            z = z * np.sign(a)
+        out[p.name] = xr.DataArray(z.reshape(chains, draws, -1), dims=dims, coords=dim_coords)
     return out
 
 

@@ -813,4 +813,54 @@ CASES: list[Case] = [
         r"Category-specific effects \(cs\(Days\)\) are not supported for family 'cumulative'; "
         r"they are for sratio, cratio, acat",
     ),
+    # -- smooths and Gaussian processes
+    Case(
+        "smooths",
+        "s() with k above the covariate's unique values",
+        lambda c: _mm("Reaction ~ s(Days, k = 11)", c.sleep),
+        bm.DataError,
+        r"s\(Days, k = 11\): covariate 'Days' has 10 unique values, too few for a basis of "
+        r"dimension k = 11",
+    ),
+    Case(
+        "smooths",
+        "a by factor with a level that has no rows",
+        lambda c: _mm(
+            "Reaction ~ s(Days, k = 5, by = arm) + arm",
+            c.with_column(
+                arm=pd.Categorical(np.where(c.sleep["Days"] > 4, "b", "a"), ["a", "b", "c"])
+            ),
+        ),
+        bm.DataError,
+        r"s\(Days, k = 5, by = arm\): the by-variable 'arm' has categories with no rows in "
+        r"the data \(c\)",
+    ),
+    Case(
+        "smooths",
+        "gp() of a text column",
+        lambda c: _mm("Reaction ~ gp(Subject)", c.sleep),
+        bm.DataError,
+        r"gp\(Subject\): column 'Subject' is not numeric",
+    ),
+    Case(
+        "smooths",
+        "s() inside a group-level term",
+        lambda c: _mm("Reaction ~ Days + (s(Days) | Subject)", c.sleep),
+        bm.FormulaError,
+        r"s\(\) cannot be part of a group-level term \(\(s\(Days\) \| Subject\)\)",
+    ),
+    Case(
+        "smooths",
+        "s() of a factor",
+        lambda c: _mm("Reaction ~ s(Subject)", c.sleep),
+        bm.DataError,
+        r"s\(Subject\): column 'Subject' holds .* values; smooth terms take numeric",
+    ),
+    Case(
+        "smooths",
+        "an option of mgcv's s() that is not supported",
+        lambda c: _mm("Reaction ~ s(Days, fx = TRUE)", c.sleep),
+        bm.FormulaError,
+        r"s\(\) has no option 'fx' here; the options supported are k, bs, by",
+    ),
 ]

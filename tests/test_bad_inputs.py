@@ -33,6 +33,7 @@ def test_the_catalogue_covers_every_area():
         "sampling",
         "predict",
         "results",
+        "smooths",
         "files",
         "response terms",
     }

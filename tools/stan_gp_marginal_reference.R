@@ -65,7 +65,7 @@ s <- summarise_draws(
   `mcse_q2.5` = ~ unname(mcse_quantile(.x, probs = 0.025)),
   `mcse_q97.5` = ~ unname(mcse_quantile(.x, probs = 0.975)))
 s$variable <- c("b_Intercept", "sdgp_gpx", "lscale_gpx", "sigma")
-ep <- as.matrix(subset_draws(dr, variable = "epred"))
+ep <- unclass(as_draws_matrix(subset_draws(dr, variable = "epred")))
 grid <- lapply(seq_len(ncol(ep)), function(j) {
   a <- matrix(ep[, j], ncol = 4)
   list(mean = mean(a), mcse = mcse_mean(a))

@@ -22,7 +22,7 @@ import pytensor.tensor as pt
 from ..columns import DataError, first_rows, is_factor, r_levels
 from ..formula import FormulaError, PredictorFormula, SmoothTerm
 from ..latent import LatentPiece
-from ..rvs import coefficient_vector, prior_rv
+from ..rvs import coefficient_vector, prior_rv, signed_prior
 from ..smooth_bases import SmoothBasis, SmoothSpec, smooth_bases
 from .base import Parameter, dpar_prefix, dpar_suffix, prior_dpar
 from .matrix import clean_name
@@ -165,10 +165,11 @@ def smooth_design(
             continue
         _check_by_levels(term, df)
         data = _columns(term, df)
+        spec = smooth_spec(term)
         try:
-            bases = smooth_bases(smooth_spec(term), data)
-        except ValueError as err:
-            raise DataError(str(err)) from None
+            bases = smooth_bases(spec, data)
+        except ValueError as err:  # named by the term as written
+            raise DataError(str(err).replace(f"{spec.label}:", f"{term.label}:", 1)) from None
         parts += [_part(term, b, data) for b in bases]
     return SmoothDesign(pf.dpar, tuple(parts))
 
@@ -244,6 +245,19 @@ def smooth_parameters(design: SmoothDesign) -> dict[str, list[Parameter]]:
     return out
 
 
+def _signed_sds(name: str, row):
+    """A block's sd for an integrated likelihood, which sees only its square: a signed scale
+    ``s`` with ``sds = |s|`` where the prior has a signed form (as for varying effects,
+    ``bayesml.effects.signed_hyperparameters``), so the sampler passes through small sds on
+    their natural scale; else the sd itself."""
+    build = signed_prior(row)
+    if build is None:
+        return prior_rv(f"sds_{name}", row)
+    s = build(f"sds_{name}_signed")
+    pm.Deterministic(f"sds_{name}", pt.abs(s))
+    return s
+
+
 def smooth_eta(design: SmoothDesign, priors, model: pm.Model, latent: list | None = None):
     """Add the smooths' coefficients to the model; return their part of the predictor and,
     under ``"smooth:<term>"``, each term's own part (its unpenalised and penalised pieces).
@@ -271,10 +285,12 @@ def smooth_eta(design: SmoothDesign, priors, model: pm.Model, latent: list | Non
             name = design.block_name(p, j)
             dim = f"zs_{name}_dim"
             model.add_coord(dim, list(range(1, Z.shape[1] + 1)))
-            sds = prior_rv(f"sds_{name}", priors.resolve("sds", p.term.label, dpar=dp))
+            row = priors.resolve("sds", p.term.label, dpar=dp)
             if latent is not None:  # integrated out of a Gaussian likelihood
-                latent.append(LatentPiece(f"zs_{name}", dim, Z, sds, f"s_{name}"))
+                latent.append(LatentPiece(f"zs_{name}", dim, Z, _signed_sds(name, row),
+                                          f"s_{name}"))  # fmt: skip
                 continue
+            sds = prior_rv(f"sds_{name}", row)
             zs = pm.Normal(f"zs_{name}", 0.0, 1.0, dims=dim)
             s = pm.Deterministic(f"s_{name}", sds * zs, dims=dim)
             part = part + pt.dot(pm.Data(f"Zs_{name}", Z, dims=("obs", dim)), s)
