@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.util
 import logging
 import os
 import time
 import warnings
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import pymc as pm
 import xarray as xr
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Constant
+from pytensor.graph.traversal import io_toposort
 
 from .stats import diagnostics_table
 
@@ -24,6 +29,7 @@ __all__ = [
     "check_settings",
     "quiet_pymc",
     "compile_nutpie",
+    "model_fingerprint",
     "nutpie_settings",
     "run_nutpie",
     "convergence_messages",
@@ -223,12 +229,69 @@ def sample(
 _NUTPIE_TOP_LEVEL = ("target_accept", "maxdepth", "max_treedepth")
 
 
+# Compiled models of this process by graph fingerprint (``model_fingerprint``), most recent
+# last: a model with the same graph, constants, data shapes and coordinates is not compiled
+# again; its data go in through nutpie's ``with_data``.
+_COMPILED: OrderedDict[str, object] = OrderedDict()
+COMPILED_CACHE_SIZE = 8
+
+
+def _fingerprint_item(var, index: dict) -> tuple:
+    """One graph input or node of ``model_fingerprint``."""
+    if isinstance(var, SharedVariable):  # data: by name and shape, values go in with_data
+        value = var.get_value(borrow=True)
+        return ("shared", var.name, str(getattr(value, "dtype", type(value))),
+                np.shape(value))  # fmt: skip
+    if isinstance(var, Constant):
+        data = np.asarray(var.data)
+        digest = hashlib.sha1(np.ascontiguousarray(data).tobytes()).hexdigest()
+        return ("constant", str(data.dtype), data.shape, digest)
+    return ("input", var.name, str(var.type))
+
+
+def model_fingerprint(model: pm.Model) -> str:
+    """A digest of everything the compiled sampler depends on except the values of the data
+    containers: the log density's and the deterministics' graph (every operation, every
+    constant's values), the free variables and their transforms, the data containers' names
+    and shapes, and the coordinates."""
+    outputs = [model.logp(), *model.deterministics]
+    index: dict = {}
+    parts: list = []
+    for node in io_toposort([], outputs):
+        ins = []
+        for v in node.inputs:
+            if v not in index:
+                index[v] = len(index)
+                parts.append(_fingerprint_item(v, index) if v.owner is None else ("out",))
+            ins.append(index[v])
+        for out in node.outputs:
+            index.setdefault(out, len(index))
+        parts.append((str(node.op), tuple(ins)))
+    for rv in model.free_RVs:
+        transform = model.rvs_to_transforms.get(rv)
+        initval = model.rvs_to_initial_values.get(rv)
+        parts.append(("free", rv.name, type(transform).__name__, str(rv.type), repr(initval)))
+    parts.append(("coords", tuple((k, tuple(map(str, v or ()))) for k, v in model.coords.items())))
+    parts.append(("deterministics", tuple(d.name for d in model.deterministics)))
+    return hashlib.sha1(repr(parts).encode()).hexdigest()
+
+
 def compile_nutpie(model: pm.Model):
-    """The model compiled for nutpie (Numba). Its data (``pm.Data``) can be swapped with the
-    compiled model's ``with_data`` without compiling again."""
+    """The model compiled for nutpie (Numba), or the compiled model of an earlier model with
+    the same fingerprint (``model_fingerprint``) with this model's data put in. Its data
+    (``pm.Data``) can be swapped with the compiled model's ``with_data`` without compiling
+    again."""
     import nutpie
 
-    return nutpie.compile_pymc_model(model, backend="numba")
+    key = model_fingerprint(model)
+    compiled = _COMPILED.pop(key, None)
+    if compiled is None:
+        compiled = nutpie.compile_pymc_model(model, backend="numba")
+    _COMPILED[key] = compiled
+    while len(_COMPILED) > COMPILED_CACHE_SIZE:
+        _COMPILED.popitem(last=False)
+    data = {v.name: v.get_value() for v in model.data_vars}
+    return compiled.with_data(**data) if data else compiled
 
 
 def nutpie_settings(model: pm.Model, kwargs: dict) -> dict:

@@ -237,3 +237,54 @@ def test_ctrl_c_during_warmup_stops_with_one_line(tmp_path):
     assert lines[-1] == (
         "NOFIT Sampling was interrupted during warmup; no post-warmup draw was made."
     )
+
+
+# -- compiled models reused within a process ---------------------------------------------------
+
+
+def test_a_second_fit_of_the_same_model_compiles_nothing_and_gives_the_same_draws(monkeypatch):
+    import nutpie
+
+    from bayesml import sampling
+
+    sleep = bm.datasets.load("sleepstudy")
+    calls = []
+    compile_ = nutpie.compile_pymc_model
+
+    def counting(model, **kw):
+        calls.append(model)
+        return compile_(model, **kw)
+
+    monkeypatch.setattr(nutpie, "compile_pymc_model", counting)
+    monkeypatch.setattr(sampling, "_COMPILED", type(sampling._COMPILED)())
+    kw = dict(chains=2, iter=300, seed=3, progressbar=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = bm.brm("Reaction ~ Days + (1 | Subject)", sleep, **kw)
+        second = bm.brm("Reaction ~ Days + (1 | Subject)", sleep, **kw)
+        assert len(calls) == 1
+        np.testing.assert_array_equal(first.draws("b_Days"), second.draws("b_Days"))
+        # new response values (same default priors, same shape) go in as data
+        moved = sleep.assign(Reaction=sleep["Reaction"] + 0.001)
+        shifted = bm.brm("Reaction ~ Days + (1 | Subject)", moved, **kw)
+        assert len(calls) == 1
+        assert not np.array_equal(first.draws("b_Intercept"), shifted.draws("b_Intercept"))
+        # a prior that changes the graph's constants is compiled anew
+        p = bm.prior("normal(0, 5)", class_="b")
+        third = bm.brm("Reaction ~ Days + (1 | Subject)", sleep, prior=p, **kw)
+        assert len(calls) == 2
+    assert not np.array_equal(first.draws("b_Days"), third.draws("b_Days"))
+
+
+def test_fingerprint_sees_constants_data_shapes_and_coordinates():
+    from bayesml.sampling import model_fingerprint
+
+    sleep = bm.datasets.load("sleepstudy")
+    f = "Reaction ~ Days + (1 | Subject)"
+    base = model_fingerprint(bm.make_model(f, sleep).model)
+    assert model_fingerprint(bm.make_model(f, sleep).model) == base
+    # Days enters as centred data with its mean as a constant
+    assert model_fingerprint(bm.make_model(f, sleep.assign(Days=sleep.Days * 2)).model) != base
+    assert model_fingerprint(bm.make_model(f, sleep.iloc[:-1]).model) != base
+    renamed = sleep.assign(Subject="s" + sleep["Subject"].astype(str))
+    assert model_fingerprint(bm.make_model(f, renamed).model) != base
