@@ -13,6 +13,7 @@ themselves are tested against mgcv in tests/test_smooth_bases.py and tests/test_
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -93,13 +94,17 @@ def test_unknown_smooth_option_is_named():
         bm.parse_formula("y ~ s(x, fx = TRUE)")
 
 
-def test_new_by_level_is_refused_in_predictions():
-    df = load("byfactor")
-    design = bm.make_design("y ~ s(x, by = g) + g", df)
+@pytest.mark.parametrize("call", ["s(x, by = g)", "gp(x, by = g)"])
+def test_new_by_level_is_refused_in_predictions(call):
     from bayesml.design import new_data_design
 
-    new = pd.DataFrame({"x": [0.5], "g": ["z"]})
-    with pytest.raises((DataError, ValueError), match="'z'|z"):
+    design = bm.make_design(f"y ~ {call}", load("byfactor"))
+    new = pd.DataFrame({"x": [0.5, 0.2], "g": ["a", "z"]})
+    message = (
+        rf"newdata: {re.escape(call)}: the by-variable 'g' has values the model does not know "
+        r"\(row 2\); known: a, b, c\."
+    )
+    with pytest.raises(DataError, match=message):
         new_data_design(design, new)
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Parameter", "dpar_prefix", "dpar_suffix", "prior_dpar"]
+from ..columns import DataError, first_rows
+
+__all__ = ["Parameter", "by_levels_at", "dpar_prefix", "dpar_suffix", "prior_dpar"]
 
 
 def dpar_prefix(dpar: str) -> str:
@@ -70,3 +72,14 @@ class Parameter:
     kind: str = "draw"
     block: int = 0
     default: str = ""
+
+
+def by_levels_at(label: str, by: str, known: list[str], newdata, rows) -> None:
+    """New data's values of a smooth's or GP's factor ``by`` must be levels the model has
+    (one smooth per level was fitted); the message names the term, column and rows."""
+    unknown = ~newdata[by].astype(str).isin([str(k) for k in known]).to_numpy()
+    if unknown.any():
+        raise DataError(
+            f"newdata: {label}: the by-variable '{by}' has values the model does not know "
+            f"({first_rows(unknown, rows)}); known: {', '.join(map(str, known))}."
+        )

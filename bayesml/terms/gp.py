@@ -32,7 +32,7 @@ from ..gp_basis import (
 )
 from ..latent import LatentPiece
 from ..rvs import prior_rv
-from .base import Parameter, dpar_prefix, prior_dpar
+from .base import Parameter, by_levels_at, dpar_prefix, prior_dpar
 
 __all__ = ["GPDesign", "GPPart", "gp_at", "gp_design", "gp_eta", "gp_parameters", "gp_spec"]
 
@@ -144,13 +144,7 @@ def gp_at(design: GPDesign, newdata: pd.DataFrame, rows: np.ndarray) -> GPDesign
         by = p.term.option("by")
         if p.basis.by_level is not None:
             known = [q.basis.by_level for q in design.parts if q.term == p.term]
-            unknown = ~newdata[by].astype(str).isin(known).to_numpy()
-            if unknown.any():
-                raise DataError(
-                    f"newdata: {p.term.label}: the by-variable '{by}' has values the model "
-                    f"does not know ({', '.join(map(str, newdata[by][unknown].unique()[:5]))}); "
-                    f"known: {', '.join(known)}."
-                )
+            by_levels_at(p.term.label, by, known, newdata, rows)
         try:
             parts.append(_part(p.term, p.basis, newdata, True, p.lscale_priors))
         except ValueError as err:

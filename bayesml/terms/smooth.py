@@ -19,12 +19,12 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from ..columns import DataError, first_rows, is_factor, r_levels
+from ..columns import DataError, is_factor, r_levels
 from ..formula import FormulaError, PredictorFormula, SmoothTerm
 from ..latent import LatentPiece
 from ..rvs import coefficient_vector, prior_rv, signed_prior
 from ..smooth_bases import SmoothBasis, SmoothSpec, smooth_bases
-from .base import Parameter, dpar_prefix, dpar_suffix, prior_dpar
+from .base import Parameter, by_levels_at, dpar_prefix, dpar_suffix, prior_dpar
 from .matrix import clean_name
 
 __all__ = [
@@ -183,12 +183,7 @@ def smooth_at(design: SmoothDesign, newdata: pd.DataFrame, rows: np.ndarray) -> 
         if by is not None and p.basis.by_level is not None:
             known = [q.basis.by_level for q in design.parts if q.term == p.term]
             levels = {by: known}
-            unknown = ~newdata[by].astype(object).isin(known).to_numpy()
-            if unknown.any():
-                raise DataError(
-                    f"newdata: {p.term.label}: the by-variable '{by}' has values the model "
-                    f"does not know ({first_rows(unknown, rows)}); known: {', '.join(known)}."
-                )
+            by_levels_at(p.term.label, by, known, newdata, rows)
         data = _columns(p.term, newdata, levels)
         try:
             parts.append(_part(p.term, p.basis, data))
