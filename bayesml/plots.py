@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .columns import is_factor, r_levels
 from .design import formula_columns
 from .model import BrmsModel, prior_draws
 from .model_priors import improper_classes
@@ -397,9 +398,8 @@ def _smooth_grid(fit, term, resolution: int):
         if c not in grid:
             grid[c] = v
     by = term.option("by")
-    if by is not None and not pd.api.types.is_numeric_dtype(data[by]):
-        levels = list(data[by].cat.categories) if hasattr(data[by], "cat") else None
-        levels = levels or sorted(data[by].unique(), key=str)
+    if by is not None and is_factor(data[by]):
+        levels = r_levels(data[by])
         grid = pd.concat([grid.assign(**{by: lv}) for lv in levels], ignore_index=True)
     elif by is not None:
         grid[by] = float(data[by].mean())
@@ -474,7 +474,7 @@ def _plot_smooth(ax, df, term) -> None:
         ax.set_ylabel(z)
         return
     x = term.variables[0]
-    groups = list(df.groupby(by, sort=False)) if by and df[by].dtype == object else [(None, df)]
+    groups = list(df.groupby(by, sort=False)) if by and is_factor(df[by]) else [(None, df)]
     for i, (label, sub) in enumerate(groups):
         ax.plot(sub[x], sub["estimate__"], color=f"C{i}",
                 label=None if label is None else f"{by} = {label}")  # fmt: skip

@@ -307,3 +307,14 @@ def test_conditional_smooths_is_posterior_smooths_on_a_grid(smooth_fit):
     assert len(df) == 100 and df["x"].iloc[0] == fit.data["x"].min()
     draws = bm.posterior_smooths(fit, "s(x)", df)
     np.testing.assert_allclose(df["estimate__"], draws.mean(axis=0), rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_conditional_smooths_draws_one_curve_per_by_level(smooth_fit):
+    fit = smooth_fit("s_by")
+    df = bm.conditional_smooths(fit, plot=False)["mu: s(x, by = g)"]
+    assert df.groupby("g").size().to_dict() == {"a": 100, "b": 100, "c": 100}
+    # each level's curve is that level's smooth alone: brms's posterior_smooths on its grid
+    ref = FITS["s_by"]["smooth"]
+    level_a = df[df["g"] == "a"]["estimate__"].to_numpy()
+    assert np.abs(level_a - [r["mean"] for r in ref]).max() < 0.05
