@@ -22,6 +22,7 @@ suppressPackageStartupMessages({
   library(posterior)
   library(jsonlite)
 })
+source("tools/reference_helpers.R")
 rstan::rstan_options(boost_lib = "/usr/include")
 
 data_dir <- "tests/data/extra"
@@ -44,20 +45,6 @@ read_data <- function(name) {
   d
 }
 
-draws_summary <- function(d, vars) {
-  if (!length(vars)) return(list())
-  s <- summarise_draws(
-    subset_draws(d, variable = vars),
-    mean = mean, sd = sd,
-    q2.5 = ~ unname(quantile2(.x, probs = 0.025)),
-    q97.5 = ~ unname(quantile2(.x, probs = 0.975)),
-    rhat = rhat, ess_bulk = ess_bulk, ess_tail = ess_tail, mcse_mean = mcse_mean,
-    `mcse_q2.5` = ~ unname(mcse_quantile(.x, probs = 0.025)),
-    `mcse_q97.5` = ~ unname(mcse_quantile(.x, probs = 0.975)))
-  s <- as.data.frame(s, stringsAsFactors = FALSE)
-  stopifnot(identical(s$variable, vars))
-  s
-}
 
 excluded <- "^(r_|z_|L_|lp__|lprior|Intercept)"
 

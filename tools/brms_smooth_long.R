@@ -10,6 +10,7 @@ suppressPackageStartupMessages({
   library(posterior)
   library(jsonlite)
 })
+source("tools/reference_helpers.R")
 rstan::rstan_options(boost_lib = "/usr/include")
 
 d <- read.csv("tests/data/smooth/counts.csv")
@@ -21,14 +22,7 @@ fit <- brm(y ~ s(x) + (1 | g), data = d, family = poisson(), seed = 2, chains = 
 seconds <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
 dr <- as_draws_df(fit)
 keep <- c("b_Intercept", "bs_sx_1", "sd_g__Intercept", "sds_sx_1")
-s <- summarise_draws(
-  subset_draws(dr, variable = keep),
-  mean = mean, sd = sd,
-  q2.5 = ~ unname(quantile2(.x, probs = 0.025)),
-  q97.5 = ~ unname(quantile2(.x, probs = 0.975)),
-  rhat = rhat, ess_bulk = ess_bulk, ess_tail = ess_tail, mcse_mean = mcse_mean,
-  `mcse_q2.5` = ~ unname(mcse_quantile(.x, probs = 0.025)),
-  `mcse_q97.5` = ~ unname(mcse_quantile(.x, probs = 0.975)))
+s <- draws_summary(dr, keep)
 out <- list(s_poisson_g = list(formula = "y ~ s(x) + (1 | g)", seconds = seconds,
                                divergences = rstan::get_num_divergent(fit$fit),
                                summary = as.data.frame(s)))

@@ -21,6 +21,7 @@ suppressPackageStartupMessages({
   library(posterior)
   library(jsonlite)
 })
+source("tools/reference_helpers.R")
 rstan::rstan_options(boost_lib = "/usr/include")
 
 data_dir <- "tests/data/smooth"
@@ -177,14 +178,7 @@ for (name in names(fits)) {
     dr <- as_draws_df(fit)
     vars <- variables(dr)
     keep <- vars[!grepl(excluded, vars)]
-    s <- summarise_draws(
-      subset_draws(dr, variable = keep),
-      mean = mean, sd = sd,
-      q2.5 = ~ unname(quantile2(.x, probs = 0.025)),
-      q97.5 = ~ unname(quantile2(.x, probs = 0.975)),
-      rhat = rhat, ess_bulk = ess_bulk, ess_tail = ess_tail, mcse_mean = mcse_mean,
-      `mcse_q2.5` = ~ unname(mcse_quantile(.x, probs = 0.025)),
-      `mcse_q97.5` = ~ unname(mcse_quantile(.x, probs = 0.975)))
+    s <- draws_summary(dr, keep)
     res$summary <- as.data.frame(s)
     res$variables <- I(vars)
     res$summary_text <- I(capture.output(print(summary(fit))))

@@ -17,6 +17,7 @@ suppressPackageStartupMessages({
   library(posterior)
   library(jsonlite)
 })
+source("tools/reference_helpers.R")
 rstan_options(boost_lib = "/usr/include")
 
 d <- read.csv("tests/data/smooth/gp.csv")
@@ -56,14 +57,7 @@ fit <- stan(model_code = code,
 seconds <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
 dr <- as_draws_df(fit)
 pars <- c("Intercept", "sdgp", "lscale", "sigma")
-s <- summarise_draws(
-  subset_draws(dr, variable = pars),
-  mean = mean, sd = sd,
-  q2.5 = ~ unname(quantile2(.x, probs = 0.025)),
-  q97.5 = ~ unname(quantile2(.x, probs = 0.975)),
-  rhat = rhat, ess_bulk = ess_bulk, ess_tail = ess_tail, mcse_mean = mcse_mean,
-  `mcse_q2.5` = ~ unname(mcse_quantile(.x, probs = 0.025)),
-  `mcse_q97.5` = ~ unname(mcse_quantile(.x, probs = 0.975)))
+s <- draws_summary(dr, pars)
 s$variable <- c("b_Intercept", "sdgp_gpx", "lscale_gpx", "sigma")
 ep <- unclass(as_draws_matrix(subset_draws(dr, variable = "epred")))
 grid <- lapply(seq_len(ncol(ep)), function(j) {

@@ -15,6 +15,7 @@ suppressPackageStartupMessages({
   library(posterior)
   library(jsonlite)
 })
+source("tools/reference_helpers.R")
 rstan_options(boost_lib = "/usr/include")
 
 ref <- fromJSON("tests/reference/brms_smooth.json", simplifyVector = TRUE)
@@ -77,14 +78,7 @@ for (name in names(specs)) {
   stan_names <- c("b_Intercept", if (ncol(X)) paste0("b[", seq_len(ncol(X)), "]"),
                   paste0("bs[", seq_along(spec$bs), "]"), paste0("sds[", seq_along(zs), "]"),
                   "sigma")
-  s <- summarise_draws(
-    subset_draws(dr, variable = stan_names),
-    mean = mean, sd = sd,
-    q2.5 = ~ unname(quantile2(.x, probs = 0.025)),
-    q97.5 = ~ unname(quantile2(.x, probs = 0.975)),
-    rhat = rhat, ess_bulk = ess_bulk, ess_tail = ess_tail, mcse_mean = mcse_mean,
-    `mcse_q2.5` = ~ unname(mcse_quantile(.x, probs = 0.025)),
-    `mcse_q97.5` = ~ unname(mcse_quantile(.x, probs = 0.975)))
+  s <- draws_summary(dr, stan_names)
   s$variable <- c("b_Intercept", spec$b, spec$bs, spec$sds, "sigma")
   out[[name]] <- list(seconds = seconds, divergences = get_num_divergent(fit),
                       summary = as.data.frame(s))
