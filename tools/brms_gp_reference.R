@@ -26,33 +26,13 @@ suppressPackageStartupMessages({
   library(brms)
   library(jsonlite)
 })
+source("tools/reference_helpers.R")
 rstan::rstan_options(boost_lib = "/usr/include")
 
 data_dir <- "tests/data/smooth"
 out_file <- "tests/reference/brms_gp.json"
 
-read_data <- function(name) {
-  d <- read.csv(file.path(data_dir, paste0(name, ".csv")))
-  if (!is.null(d$g)) d$g <- factor(d$g)
-  d
-}
-
-rows_of <- function(m) {
-  # I() keeps one-column rows as arrays in the JSON (auto_unbox would make them numbers)
-  m <- as.matrix(m)
-  lapply(seq_len(nrow(m)), function(i) I(unname(m[i, ])))
-}
-
-grid_for <- function(d, var, n) {
-  g <- d[rep(1, n), , drop = FALSE]
-  for (v in names(d)) {
-    if (is.factor(d[[v]])) g[[v]] <- factor(levels(d[[v]])[1], levels = levels(d[[v]]))
-    else g[[v]] <- mean(d[[v]])
-  }
-  g[[var]] <- seq(min(d[[var]]), max(d[[var]]), length.out = n)
-  rownames(g) <- NULL
-  g
-}
+read_data <- read_smooth_data
 
 gp_pattern <- "^(Xgp|Mgp|slambda|NBgp|Dgp|Kgp|Ngp|Nsubgp|Jgp|Igp|Cgp|dmax|cmeans)"
 

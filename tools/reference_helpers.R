@@ -19,3 +19,30 @@ draws_summary <- function(d, vars) {
   stopifnot(identical(s$variable, vars))
   s
 }
+
+# The data of tests/data/smooth/<name>.csv (written by tests/simulate_smooth.py), column g a
+# factor.
+read_smooth_data <- function(name) {
+  d <- read.csv(file.path("tests/data/smooth", paste0(name, ".csv")))
+  if (!is.null(d$g)) d$g <- factor(d$g)
+  d
+}
+
+# A matrix as a list of rows for the JSON; I() keeps one-column rows as arrays (auto_unbox
+# would make them numbers).
+rows_of <- function(m) {
+  m <- as.matrix(m)
+  lapply(seq_len(nrow(m)), function(i) I(unname(m[i, ])))
+}
+
+# n rows of new data: `var` over its range, other columns at their mean or first level.
+grid_for <- function(d, var, n) {
+  g <- d[rep(1, n), , drop = FALSE]
+  for (v in names(d)) {
+    if (is.factor(d[[v]])) g[[v]] <- factor(levels(d[[v]])[1], levels = levels(d[[v]]))
+    else g[[v]] <- mean(d[[v]])
+  }
+  g[[var]] <- seq(min(d[[var]]), max(d[[var]]), length.out = n)
+  rownames(g) <- NULL
+  g
+}
