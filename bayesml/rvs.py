@@ -9,6 +9,7 @@ variable each, stacked under the vector's name. Correlation factors use Stan's t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -30,11 +31,13 @@ __all__ = [
 ]
 
 
-def prior_rv(name: str, row, **shape) -> pt.TensorVariable:
+def prior_rv(name: str, row, transform=None, **shape) -> pt.TensorVariable:
     """A PyMC random variable for a prior row (``PriorRow``), honouring its bounds like brms.
 
     A symmetric prior centred at 0 with ``lb = 0`` becomes its half distribution (what brms's
-    truncation amounts to); other bounds truncate the distribution.
+    truncation amounts to); other bounds truncate the distribution. ``transform`` (a change
+    of the sampler's coordinates) applies to priors on the whole real line only; bounded
+    variables keep their own transform.
     """
     dist = parse_prior(row.prior)
     lb = float(row.lb) if row.lb else None
@@ -45,7 +48,7 @@ def prior_rv(name: str, row, **shape) -> pt.TensorVariable:
         if lb == 0.0 and ub is None:
             return pm.HalfFlat(name, **shape)
         if lb is None and ub is None:
-            return pm.Flat(name, **shape)
+            return pm.Flat(name, transform=transform, **shape)
         raise PriorError(f"A flat prior with bounds [{lb}, {ub}] is not supported for '{name}'.")
     if dist.name not in DISTRIBUTIONS:
         raise PriorError(f"Prior '{dist}' cannot be used for parameter '{name}'.")
@@ -54,6 +57,8 @@ def prior_rv(name: str, row, **shape) -> pt.TensorVariable:
     needs_lb = lb is not None and lb > lo
     needs_ub = ub is not None and ub < hi
     if not needs_lb and not needs_ub:
+        if transform is not None and info.support == (-math.inf, math.inf):
+            shape = {**shape, "transform": transform}
         return info.build(*dist.args)(name, **shape)
     if (
         lb == 0.0
@@ -93,18 +98,25 @@ def coefficient_vector(
     dpar: str = "",
     prior_coefs: tuple[str, ...] | None = None,
     dpars: tuple[str, ...] | None = None,
+    transforms: tuple | None = None,
 ) -> pt.TensorVariable:
     """One vector RV when all coefficients share a prior, else one RV per coefficient.
 
     ``prior_coefs``/``dpars`` give each coefficient's name and parameter in the prior table
     when they differ from ``coefs`` (the varying effects of several parameters in one block).
+    ``transforms = (for the vector, [for each coefficient])`` change the sampler's
+    coordinates (``prior_rv``).
     """
     prior_coefs = prior_coefs or coefs
     dpars = dpars or (dpar,) * len(coefs)
     rows = [priors.resolve(class_, c, group, d) for c, d in zip(prior_coefs, dpars, strict=True)]
+    vector_tf, element_tfs = transforms or (None, [None] * len(coefs))
     if same_prior(rows):
-        return prior_rv(name, rows[0], dims=dim)
-    parts = [prior_rv(f"{name}_{c}", r) for c, r in zip(coefs, rows, strict=True)]
+        return prior_rv(name, rows[0], transform=vector_tf, dims=dim)
+    parts = [
+        prior_rv(f"{name}_{c}", r, transform=tf)
+        for c, r, tf in zip(coefs, rows, element_tfs, strict=True)
+    ]
     return pm.Deterministic(name, pt.stack(parts), dims=dim)
 
 

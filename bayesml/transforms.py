@@ -1,4 +1,5 @@
-"""Stan's transform for Cholesky factors of correlation matrices, for the model stage.
+"""Transforms the sampler sees: Stan's for Cholesky factors of correlation matrices, and a
+linear map that puts population-level coefficients on the scale of their predictors.
 
 PyMC's default transform for ``LKJCorr`` normalises the rows of an unconstrained lower
 triangle, so a correlation is ``y / sqrt(1 + y²)`` of its free parameter: under ``lkj(1)`` the
@@ -10,10 +11,11 @@ module gives PyMC that transform, so the sampler sees brms's geometry.
 
 from __future__ import annotations
 
+import numpy as np
 import pytensor.tensor as pt
 from pymc.logprob.transforms import Transform
 
-__all__ = ["CPCCholeskyCorr"]
+__all__ = ["CPCCholeskyCorr", "LinearCoefficients", "ScaledCoefficient"]
 
 
 class CPCCholeskyCorr(Transform):
@@ -72,3 +74,53 @@ class CPCCholeskyCorr(Transform):
     def log_jac_det(self, value, *inputs):
         _, z, log_scale = self._rows(pt.as_tensor(value))
         return pt.sum(pt.log1p(-(z**2)), axis=-1) + log_scale
+
+
+class LinearCoefficients(Transform):
+    """Coefficients ``b`` ↔ ``u = A b`` for a fixed invertible matrix ``A``.
+
+    With ``A`` the R factor of the centred design's QR decomposition scaled to unit-RMS
+    columns, ``X b = Q √n u``: each free value moves the predictor by about one unit whatever
+    the scale of its column (a predictor in the hundreds, a polynomial's correlated powers).
+    The map is exact and its Jacobian constant, so the posterior of ``b`` (priors included)
+    is unchanged; only the sampler's coordinates are.
+    """
+
+    name = "designmap"  # no underscore: PyMC splits value names on "_"
+    ndim_supp = 1
+
+    def __init__(self, A):
+        # constants: a transform sees only its variable's own graph inputs, not model data
+        A = np.asarray(A, dtype=float)
+        self.A = pt.as_tensor(A)
+        self.A_inv = pt.as_tensor(np.linalg.inv(A))
+        self.log_det = float(-np.linalg.slogdet(A)[1])
+
+    def forward(self, value, *inputs):
+        return pt.dot(pt.as_tensor(value), self.A.T)
+
+    def backward(self, value, *inputs):
+        return pt.dot(pt.as_tensor(value), self.A_inv.T)
+
+    def log_jac_det(self, value, *inputs):
+        value = pt.as_tensor(value)
+        return pt.zeros_like(value[..., 0]) + self.log_det
+
+
+class ScaledCoefficient(Transform):
+    """One coefficient ``b`` ↔ ``u = s b`` (``s > 0``), for coefficients with priors of their
+    own, where ``LinearCoefficients`` cannot mix them."""
+
+    name = "designscale"
+
+    def __init__(self, scale: float):
+        self.scale = float(scale)
+
+    def forward(self, value, *inputs):
+        return pt.as_tensor(value) * self.scale
+
+    def backward(self, value, *inputs):
+        return pt.as_tensor(value) / self.scale
+
+    def log_jac_det(self, value, *inputs):
+        return pt.zeros_like(pt.as_tensor(value)) - np.log(self.scale)

@@ -15,13 +15,15 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from ..formula import PredictorFormula
-from ..rvs import coefficient_vector, prior_rv
+from ..rvs import coefficient_vector, prior_rv, same_prior
+from ..transforms import LinearCoefficients, ScaledCoefficient
 from .base import Parameter, dpar_prefix, dpar_suffix, prior_dpar
 from .matrix import Matrix, evaluate, evaluate_new
 
 __all__ = [
     "Collinearity",
     "FixedDesign",
+    "coefficient_map",
     "collinear_columns",
     "population_at",
     "population_design",
@@ -137,7 +139,11 @@ def population_eta(fixed: FixedDesign, priors, model: pm.Model):
     if fixed.coefs:
         model.add_coord(fixed.coef_dim, fixed.coefs)
         Xc = pm.Data(f"Xc{dpar_suffix(fixed.dpar)}", fixed.Xc, dims=("obs", fixed.coef_dim))
-        b = coefficient_vector(fixed.b_var, "b", fixed.coefs, fixed.coef_dim, priors, dpar=dp)
+        rows = [priors.resolve("b", c, "", dp) for c in fixed.coefs]
+        transforms = _coefficient_transforms(fixed, mix=same_prior(rows))
+        b = coefficient_vector(
+            fixed.b_var, "b", fixed.coefs, fixed.coef_dim, priors, dpar=dp, transforms=transforms
+        )
         eta = eta + pt.dot(Xc, b)
     icpt = None
     if fixed.sampled_intercept:
@@ -147,6 +153,33 @@ def population_eta(fixed: FixedDesign, priors, model: pm.Model):
         shift = pt.dot(np.asarray(fixed.means), b) if b is not None else 0.0
         pm.Deterministic(f"b_{dpar_prefix(fixed.dpar)}Intercept", icpt - shift)
     return eta, {"b": b, "intercept": icpt}
+
+
+def coefficient_map(Xc: np.ndarray, mix: bool = True) -> np.ndarray:
+    """The matrix ``A`` of the sampler's coordinates ``u = A b`` for slopes on the design
+    ``Xc``: the R factor of ``Xc``'s QR decomposition over √n, so that ``Xc b = Q √n u`` with
+    unit-RMS columns ``Q √n`` (brms's ``decomp = "QR"`` idea, as a change of coordinates that
+    keeps every prior on ``b``). Without ``mix`` (slopes with priors of their own), or where
+    the design is (nearly) rank deficient, the diagonal of column RMS values instead; a
+    column of zeros keeps scale 1.
+    """
+    n, k = Xc.shape
+    rms = np.sqrt((Xc**2).mean(axis=0)) if n else np.ones(k)
+    rms = np.where(rms > 0, rms, 1.0)
+    if mix and k > 1 and n >= k:
+        R = np.linalg.qr(Xc / rms, mode="r") / np.sqrt(n)
+        d = np.abs(np.diag(R))
+        if d.min() > 1e-6 * d.max():
+            R = R * np.sign(np.diag(R))[:, None]  # positive diagonal
+            return R * rms  # R of Xc itself: the column scaling commutes with QR
+    return np.diag(rms)
+
+
+def _coefficient_transforms(fixed: FixedDesign, mix: bool) -> tuple:
+    """The slopes' change of coordinates (``coefficient_map``) as PyMC transforms: one for
+    the vector of slopes, one per slope for slopes with priors of their own."""
+    A = coefficient_map(fixed.Xc, mix)
+    return LinearCoefficients(A), [ScaledCoefficient(A[i, i]) for i in range(len(fixed.coefs))]
 
 
 @dataclass(frozen=True)
