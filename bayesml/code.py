@@ -90,7 +90,7 @@ def _data_lines(bm) -> list[str]:
 
 def _parameter_lines(bm, signed: set[int]) -> list[str]:
     d, model = bm.design, bm.model
-    marginal = bm.group_effects == "marginal"
+    integrated = set(bm.integrated)
     free = {v.name for v in model.free_RVs} | {v.name for v in model.deterministics}
     out = ["parameters {"]
     for dpar, pred in d.predictors.items():
@@ -120,7 +120,7 @@ def _parameter_lines(bm, signed: set[int]) -> list[str]:
             out.append(f"  sd_{k}_signed[{m}];  // {note}")
         else:
             out.append(f"  sd_{k}[{m}] >= 0;  // group-level sds of '{blk.group}'")
-        if not marginal:
+        if k not in integrated:
             out.append(f"  z_{k}[{m}, {blk.n_levels}];  // standardised group-level effects")
         if blk.has_cor:
             out.append(f"  L_{k}[{m}, {m}];  // Cholesky factor of the correlation matrix")
@@ -142,11 +142,10 @@ def _predictor_line(bm, dpar: str, pred) -> str:
         mo = " .* ".join(f"mo({v}, Xmo{v[4:]})" for v in m.simplex_vars())
         cov = f" .* Csp{sfx}_{j}" if m.covariate is not None else ""
         terms.append(f"bsp{sfx}[{j}] * {mo}{cov}")
-    if bm.group_effects != "marginal":
-        for b in bm.design.blocks:
-            if dpar in b.dpars:
-                cols = ", ".join(str(j + 1) for j in b.columns_of(dpar))
-                terms.append(f"rows_dot(Z_{b.id}[, {{{cols}}}], r_{b.id}[J_{b.id}, {{{cols}}}])")
+    for b in bm.design.blocks:
+        if dpar in b.dpars and b.id not in bm.integrated:
+            cols = ", ".join(str(j + 1) for j in b.columns_of(dpar))
+            terms.append(f"rows_dot(Z_{b.id}[, {{{cols}}}], r_{b.id}[J_{b.id}, {{{cols}}}])")
     terms += _smooth_terms(bm, dpar, pred)
     if pred.offset is not None:
         terms.append(f"offset{sfx}")
@@ -233,6 +232,8 @@ def _latent_lines(bm) -> list[str]:
 def _marginal_lines(bm, resid: str) -> list[str]:
     covs = []
     for b in bm.design.blocks:
+        if b.id not in bm.integrated:
+            continue
         mid = f" * L_{b.id} * L_{b.id}' * " if b.has_cor else " * "
         covs.append(f"Sigma_{b.id} = diag(sd_{b.id}){mid}diag(sd_{b.id})")
     return [
@@ -316,7 +317,7 @@ def _prior_lines(bm, signed: set[int]) -> list[str]:
                 )
             else:
                 out.append(f"  sd_{k}[{c}] ~ {_prior_text(row)};")
-        if bm.group_effects != "marginal":
+        if k not in bm.integrated:
             out.append(f"  to_vector(z_{k}) ~ std_normal();")
         if blk.has_cor:
             out.append(f"  L_{k} ~ lkj_corr_cholesky({lkj_eta(pr, blk.group):g});")
@@ -371,8 +372,8 @@ def _generated_lines(bm) -> list[str]:
 def describe(bm) -> str:
     """The readable model of a ``BrmsModel``."""
     d, fam = bm.design, bm.family
-    marginal = bm.group_effects == "marginal"
-    signed = {b.id for b in d.blocks if marginal and has_signed_scales(b, bm.priors)}
+    signed = {b.id for b in d.blocks if b.id in bm.integrated and has_signed_scales(b, bm.priors)}
+    noncentred = [b for b in d.blocks if b.id not in bm.integrated]
     links = fam.links_line(d.dpars)
     out = [
         f"// bayesml model for: {d.formula}",
@@ -381,9 +382,9 @@ def describe(bm) -> str:
         *_data_lines(bm),
         *_parameter_lines(bm, signed),
     ]
-    if not marginal and d.blocks:
+    if noncentred:
         out.append("transformed parameters {")
-        for blk in d.blocks:
+        for blk in noncentred:
             k, size = blk.id, f"[{blk.n_levels}, {len(blk.coefs)}]"
             if blk.has_cor:
                 out.append(f"  r_{k} = (diag(sd_{k}) * L_{k} * z_{k})';  // {size}")

@@ -15,13 +15,14 @@ hyperparameters.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pymc as pm
 import pytensor.tensor as pt
 
 from .design import Design, GroupBlock
 from .families import Family
+from .marginal import marginal_cost
 from .rvs import coefficient_vector, lkj_cholesky, lkj_eta, same_prior, signed_prior
 from .terms import PREDICTOR_TERMS
 from .terms.base import prior_dpar
@@ -32,6 +33,8 @@ __all__ = [
     "cov_inverse",
     "has_signed_scales",
     "hyperparameters",
+    "integrated_blocks",
+    "integrated_design",
     "marginal_obstacle",
     "resolve_group_effects",
     "signed_hyperparameters",
@@ -150,7 +153,13 @@ GROUP_EFFECTS: dict[str, Strategy] = {
     s.name: s
     for s in (
         Strategy("noncentred", _noncentred, doc="brms's non-centred parameterisation"),
-        Strategy("marginal", _marginal, True, "integrated out of a Gaussian likelihood"),
+        Strategy(
+            "marginal",
+            _marginal,
+            True,
+            "integrated out of a Gaussian likelihood where the factorisation is small "
+            "(integrated_blocks), non-centred elsewhere",
+        ),
         Strategy("given", _given, doc="inputs from stored draws (predictions)"),
         Strategy(
             "latent",
@@ -179,6 +188,49 @@ def marginal_obstacle(design: Design, family: Family) -> str | None:
     return None
 
 
+# Largest marginal likelihood "auto" integrates out (benchmarks/README.md): the seed models'
+# largest is BLP's single crossed component (80 effects, 2.3e5 flops per factorisation). In
+# the 75k-row crossed model, integrating lecturers and department × service cells out (14
+# components of ~82 effects, 2.6e6 flops) made a gradient cost 6.5 ms against 1.1 ms with the
+# cells alone; all 4,128 effects would be 2e10 flops per evaluation.
+MARGINAL_MAX_FLOPS = 1e6  # Cholesky flops per log-density evaluation
+MARGINAL_MAX_BYTES = 256 * 2**20  # the batched matrices M
+
+
+def marginal_too_large(design: Design) -> str | None:
+    """Why integrating the effects out would cost too much (None: it is small enough)."""
+    cost = marginal_cost(design)
+    if cost.cholesky_flops > MARGINAL_MAX_FLOPS or cost.matrix_bytes > MARGINAL_MAX_BYTES:
+        return (
+            f"its largest factorisation has {cost.max_effects:,} effects "
+            f"({cost.cholesky_flops:.2g} flops per evaluation)"
+        )
+    return None
+
+
+def integrated_blocks(design: Design) -> tuple[int, ...]:
+    """Ids of the blocks a marginal model integrates out: all of them where the
+    factorisation stays small (``marginal_too_large``); otherwise, block by block from the
+    most rows per effect (data-rich levels, where non-centred effects sample worst) to the
+    fewest, each block that keeps it small. The others stay non-centred: in a crossed model
+    with thousands of levels the small, data-rich factors are integrated out and the large
+    factor keeps its effects as parameters."""
+    if marginal_too_large(design) is None:
+        return tuple(b.id for b in design.blocks)
+    order = sorted(design.blocks, key=lambda b: (-design.nobs / (b.n_levels * len(b.coefs)), b.id))
+    chosen: list[GroupBlock] = []
+    for blk in order:
+        trial = sorted([*chosen, blk], key=lambda b: b.id)
+        if marginal_too_large(replace(design, blocks=tuple(trial))) is None:
+            chosen = trial
+    return tuple(b.id for b in chosen)
+
+
+def integrated_design(design: Design, ids: tuple[int, ...]) -> Design:
+    """The design with only the blocks ``ids`` (those a marginal model integrates out)."""
+    return replace(design, blocks=tuple(b for b in design.blocks if b.id in ids))
+
+
 def has_latent_terms(design: Design) -> bool:
     """Whether mu's predictor has smooth or GP terms (``TermKind.latent``) with coefficients."""
     mu = design.predictors.get("mu")
@@ -205,7 +257,8 @@ def latent_obstacle(design: Design, family: Family) -> str | None:
 
 def resolve_group_effects(group_effects: str, design: Design, family: Family) -> str:
     """The strategy to use: ``"auto"`` integrates out where it can (see
-    ``marginal_obstacle``), else brms's non-centred parameterisation. A Gaussian model with
+    ``marginal_obstacle``) the blocks whose factorisation is small (``integrated_blocks``),
+    else brms's non-centred parameterisation. A Gaussian model with
     smooth or GP terms integrates those out instead (``latent_obstacle``); its varying effects
     are then non-centred under ``"auto"``."""
     obstacle = marginal_obstacle(design, family)
@@ -213,7 +266,9 @@ def resolve_group_effects(group_effects: str, design: Design, family: Family) ->
     if group_effects == "auto":
         if latent is None:
             return "latent"
-        return "marginal" if obstacle is None else "noncentred"
+        if obstacle is None and integrated_blocks(design):
+            return "marginal"
+        return "noncentred"
     if group_effects == "latent" and latent is not None:
         raise ValueError(
             f"Smooth and GP coefficients can be integrated out only for gaussian models with "
@@ -228,5 +283,10 @@ def resolve_group_effects(group_effects: str, design: Design, family: Family) ->
         raise ValueError(
             f"Varying effects can be integrated out only for gaussian models with the identity "
             f"link and no weights(); here {obstacle}. Use group_effects='noncentred'."
+        )
+    if group_effects == "marginal" and not integrated_blocks(design):
+        raise ValueError(
+            "No block of varying effects is small enough to integrate out: "
+            f"{marginal_too_large(design)}. Use group_effects='noncentred'."
         )
     return group_effects

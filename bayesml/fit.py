@@ -182,9 +182,7 @@ class Fit:
         self.settings = settings
         self.data_name = data_name
         raw = idata["posterior"].to_dataset()
-        if model.group_effects == "marginal" and not any(
-            f"r_{b.id}" in raw for b in model.design.blocks
-        ):
+        if model.integrated and not any(f"r_{k}" in raw for k in model.integrated):
             raw = recover_group_effects(raw, model, seed)
         latent = model.graph.get("latent", ())
         if latent and not all(p.name in raw for p in latent):

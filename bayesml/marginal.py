@@ -25,21 +25,65 @@ import pytensor.tensor as pt
 
 from .design import Design
 
-__all__ = ["Components", "components", "marginal_loglik", "draw_group_effects"]
+__all__ = [
+    "Components",
+    "Layout",
+    "MarginalCost",
+    "components",
+    "draw_group_effects",
+    "layout",
+    "marginal_cost",
+    "marginal_loglik",
+]
 
 
 @dataclass
 class Batch:
-    """Components padded to the same size ``Q`` (effects) and ``NC`` (observations)."""
+    """Components padded to the same number of effects ``Q``, with their group-level design
+    held sparsely: each observation has one entry per coefficient of every block (``m`` in
+    all), at its levels' positions.
+
+    Entries are addressed in the flattened ``(C, Q)`` layout (``cols = c·Q + p``) and their
+    products in the flattened ``(C, Q, Q)`` one (``pair_cols``), so ``Zᵀr`` and ``ZᵀWZ`` are
+    sums of ``O(n·m)`` and ``O(n·m²)`` terms, never a rows × levels array.
+    """
 
     comp_ids: np.ndarray  # (C,) component numbers
-    obs: np.ndarray  # (C, NC) observation index, 0 where padded
-    mask: np.ndarray  # (C, NC) 1.0 for real observations
-    Z: np.ndarray  # (C, NC, Q) group-level design of each component's effects
+    n_effects: int  # Q
+    obs: np.ndarray  # (n_b,) the batch's observations
+    cols: np.ndarray  # (n_b, m) flat (component, position) of each entry
+    vals: np.ndarray  # (n_b, m) its value in Z
+    pair_cols: np.ndarray  # (n_b, m·m) flat (component, position, position) of each product
+    pair_vals: np.ndarray  # (n_b, m·m) the products of an observation's entries
     ZtZ: np.ndarray  # (C, Q, Q)
     pad_eye: np.ndarray  # (C, Q, Q) identity on padded effect slots
     # per block k: (c_k, pos_k): level j of block k sits in batch row c_k[j] at positions pos_k[j]
     where: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]  # k -> (levels, c, pos)
+
+    @property
+    def n_components(self) -> int:
+        return len(self.comp_ids)
+
+    def sparse_design(self, nobs: int):
+        """Z of the batch as a scipy CSR matrix, ``nobs × (C·Q)``."""
+        from scipy import sparse
+
+        m = self.cols.shape[1]
+        shape = (nobs, self.n_components * self.n_effects)
+        rows = np.repeat(self.obs, m)
+        return sparse.csr_matrix((self.vals.ravel(), (rows, self.cols.ravel())), shape=shape)
+
+    def sparse_products(self, nobs: int):
+        """The observations' products ``Z_ip Z_iq`` as CSR, ``nobs × (C·Q·Q)``: ``w @ P`` is
+        ``ZᵀWZ`` flattened for row weights ``w``."""
+        from scipy import sparse
+
+        mm = self.pair_cols.shape[1]
+        shape = (nobs, self.n_components * self.n_effects**2)
+        rows = np.repeat(self.obs, mm)
+        return sparse.csr_matrix(
+            (self.pair_vals.ravel(), (rows, self.pair_cols.ravel())), shape=shape
+        )
 
 
 @dataclass
@@ -73,8 +117,25 @@ def _union_find(design: Design) -> np.ndarray:
     return np.array([find(i) for i in range(offsets[-1])]), offsets
 
 
-def components(design: Design, max_batches: int = 4) -> Components:
-    """Split a design's varying effects into independent components, batched by size."""
+@dataclass
+class Layout:
+    """Which effects and observations each connected component holds, and how components of
+    similar size share a batch (before any array is built)."""
+
+    slots: list[list[tuple[int, int, int]]]  # per component: (block position, level, coef)
+    obs_of: list[np.ndarray]  # per component: its observations
+    groups: list[np.ndarray]  # per batch: its components
+
+    def batch_shapes(self) -> list[tuple[int, int, int]]:
+        """(components, observations, effects) of each batch: Z is their product."""
+        return [
+            (len(g), max(len(self.obs_of[c]) for c in g), max(len(self.slots[c]) for c in g))
+            for g in self.groups
+        ]
+
+
+def layout(design: Design, max_batches: int = 4) -> Layout:
+    """The components of a design's varying effects and their batches (``components``)."""
     roots, offsets = _union_find(design)
     labels = np.unique(roots, return_inverse=True)[1]
     n_comp = int(labels.max()) + 1
@@ -86,45 +147,85 @@ def components(design: Design, max_batches: int = 4) -> Components:
             for a in range(len(blk.coefs)):
                 slots[c].append((bi, j, a))
     comp_of_obs = labels[offsets[0] + design.blocks[0].index]
-    obs_of = [np.flatnonzero(comp_of_obs == c) for c in range(n_comp)]
+    order_obs = np.argsort(comp_of_obs, kind="stable")
+    bounds = np.searchsorted(comp_of_obs[order_obs], np.arange(n_comp + 1))
+    obs_of = [order_obs[bounds[c] : bounds[c + 1]] for c in range(n_comp)]
     q = np.array([len(s) for s in slots])
     order = np.argsort(q, kind="stable")
     # similar sizes share a batch, so little work goes into padding
     groups = [g for g in np.array_split(order, min(max_batches, n_comp)) if len(g)]
-    batches = []
-    for g in groups:
-        Q = int(q[g].max())
-        NC = int(max(len(obs_of[c]) for c in g))
-        C = len(g)
-        obs = np.zeros((C, NC), dtype=np.int64)
-        mask = np.zeros((C, NC))
-        Z = np.zeros((C, NC, Q))
-        pad = np.zeros((C, Q, Q))
-        where_lists: dict[int, list] = {bi: [] for bi in range(len(design.blocks))}
-        for row, c in enumerate(g):
-            ob = obs_of[c]
-            obs[row, : len(ob)] = ob
-            mask[row, : len(ob)] = 1.0
-            pos = {}
-            for p, (bi, j, a) in enumerate(slots[c]):
-                blk = design.blocks[bi]
-                pos.setdefault((bi, j), []).append(p)
-                on_level = blk.index[ob] == j
-                Z[row, : len(ob), p] = np.where(on_level, blk.Z[ob, a], 0.0)
-            for p in range(len(slots[c]), Q):
-                pad[row, p, p] = 1.0
-            for (bi, j), ps in pos.items():
-                where_lists[bi].append((j, row, ps))
-        ZtZ = np.einsum("cni,cnj->cij", Z, Z)
-        where = {}
-        for bi, items in where_lists.items():
-            if items:
-                levels = np.array([it[0] for it in items], dtype=np.int64)
-                rows = np.array([it[1] for it in items], dtype=np.int64)
-                pos = np.array([it[2] for it in items], dtype=np.int64)
-                where[bi] = (levels, rows, pos)
-        batches.append(Batch(np.asarray(g), obs, mask, Z, ZtZ, pad, where))
+    return Layout(slots, obs_of, groups)
+
+
+@dataclass(frozen=True)
+class MarginalCost:
+    """What integrating the varying effects out costs: the largest factorisation (effects of
+    one component), the bytes of the batched matrices ``M`` (C·Q² per batch) and the
+    Cholesky flops per log-density evaluation."""
+
+    max_effects: int
+    matrix_bytes: int
+    cholesky_flops: float
+
+
+def marginal_cost(design: Design) -> MarginalCost:
+    """The size of the marginal likelihood's arrays and factorisations for a design."""
+    shapes = layout(design).batch_shapes()
+    return MarginalCost(
+        max(q for _, _, q in shapes),
+        sum(8 * c * q * q for c, _, q in shapes),
+        sum(c * q**3 / 3 for c, _, q in shapes),
+    )
+
+
+def components(design: Design, max_batches: int = 4) -> Components:
+    """Split a design's varying effects into independent components, batched by size."""
+    lay = layout(design, max_batches)
+    slots, obs_of, groups = lay.slots, lay.obs_of, lay.groups
+    n_comp = len(slots)
+    batches = [_batch(design, g, slots, obs_of) for g in groups]
     return Components(batches, n_comp)
+
+
+def _batch(design: Design, g: np.ndarray, slots: list, obs_of: list) -> Batch:
+    """One batch of components ``g``: effect positions, sparse entries and ZᵀZ."""
+    Q = max(len(slots[c]) for c in g)
+    C = len(g)
+    pad = np.zeros((C, Q, Q))
+    # flat column of (block, level, coef) in this batch, -1 for levels of other batches
+    col_of = [np.full((b.n_levels, len(b.coefs)), -1, dtype=np.int64) for b in design.blocks]
+    where_lists: dict[int, list] = {bi: [] for bi in range(len(design.blocks))}
+    for row, c in enumerate(g):
+        pos: dict[tuple[int, int], list[int]] = {}
+        for p, (bi, j, a) in enumerate(slots[c]):
+            col_of[bi][j, a] = row * Q + p
+            pos.setdefault((bi, j), []).append(p)
+        for p in range(len(slots[c]), Q):
+            pad[row, p, p] = 1.0
+        for (bi, j), ps in pos.items():
+            where_lists[bi].append((j, row, ps))
+    obs = np.sort(np.concatenate([obs_of[c] for c in g]))
+    cols = np.column_stack(
+        [col_of[bi][blk.index[obs], a] for bi, blk in enumerate(design.blocks)
+         for a in range(len(blk.coefs))]
+    )  # fmt: skip
+    vals = np.column_stack([blk.Z[obs, a] for blk in design.blocks for a in range(len(blk.coefs))])
+    comp = cols[:, :1] // Q  # every entry of an observation lies in its component
+    p = cols - comp * Q
+    pair_cols = (comp[:, :, None] * Q * Q + p[:, :, None] * Q + p[:, None, :]).reshape(len(obs), -1)
+    pair_vals = (vals[:, :, None] * vals[:, None, :]).reshape(len(obs), -1)
+    ZtZ = np.bincount(pair_cols.ravel(), pair_vals.ravel(), minlength=C * Q * Q)
+    where = {}
+    for bi, items in where_lists.items():
+        if items:
+            levels = np.array([it[0] for it in items], dtype=np.int64)
+            rows = np.array([it[1] for it in items], dtype=np.int64)
+            pos_ = np.array([it[2] for it in items], dtype=np.int64)
+            where[bi] = (levels, rows, pos_)
+    return Batch(
+        np.asarray(g), Q, obs, cols, vals, pair_cols, pair_vals,
+        ZtZ.reshape(C, Q, Q), pad, where,
+    )  # fmt: skip
 
 
 def _diag(x):
@@ -156,14 +257,19 @@ def marginal_loglik(
     logdet_m = 0.0
     correction = 0.0
     for b in comps.batches:
-        r = resid[b.obs] * b.mask  # (C, NC)
+        C, Q = b.n_components, b.n_effects
         if homoscedastic:
             ztvz = b.ZtZ / v
-            zr = pt.einsum("cnq,cn->cq", b.Z, r) / v
+            contrib = b.vals * resid[b.obs][:, None] / v
         else:
-            w = b.mask / v[b.obs]
-            ztvz = pt.einsum("cni,cn,cnj->cij", b.Z, w, b.Z)
-            zr = pt.einsum("cnq,cn->cq", b.Z, r * w)
+            w = 1.0 / v[b.obs]
+            ztvz = (
+                pt.zeros(C * Q * Q)[b.pair_cols.ravel()]
+                .inc(pt.flatten(b.pair_vals * w[:, None]))
+                .reshape((C, Q, Q))
+            )
+            contrib = b.vals * (resid[b.obs] * w)[:, None]
+        zr = pt.zeros(C * Q)[b.cols.ravel()].inc(pt.flatten(contrib)).reshape((C, Q))
         M = ztvz + b.pad_eye
         for bi, (levels, rows, pos) in b.where.items():
             block = cov_inv[bi]
@@ -205,15 +311,17 @@ def draw_group_effects(
     for start in range(0, S, chunk):
         sl = slice(start, min(S, start + chunk))
         for b in comps.batches:
-            r = resid[sl][:, b.obs] * b.mask  # (s, C, NC)
+            C, Q = b.n_components, b.n_effects
+            n = resid.shape[1]
+            Zs = b.sparse_design(n)
             if homo:
                 vv = v[sl][:, None, None]
                 ztvz = b.ZtZ[None] / vv[..., None]
-                zr = np.einsum("cnq,scn->scq", b.Z, r) / vv
+                zr = (Zs.T @ resid[sl].T).T.reshape(-1, C, Q) / vv
             else:
-                w = b.mask[None] / v[sl][:, b.obs]
-                ztvz = np.einsum("cni,scn,cnj->scij", b.Z, w, b.Z)
-                zr = np.einsum("cnq,scn->scq", b.Z, r * w)
+                w = 1.0 / v[sl]  # (s, N)
+                ztvz = (b.sparse_products(n).T @ w.T).T.reshape(-1, C, Q, Q)
+                zr = (Zs.T @ (resid[sl] * w).T).T.reshape(-1, C, Q)
             M = ztvz + b.pad_eye[None]
             for bi, (levels, rows, pos) in b.where.items():
                 ci = cov_inv[bi][sl]  # (s, m, m)

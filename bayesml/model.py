@@ -28,7 +28,13 @@ from . import densities
 from ._rformat import r_num
 from .columns import DataError
 from .design import Design, GroupBlock, make_design
-from .effects import GROUP_EFFECTS, cov_inverse, resolve_group_effects
+from .effects import (
+    GROUP_EFFECTS,
+    cov_inverse,
+    integrated_blocks,
+    integrated_design,
+    resolve_group_effects,
+)
 from .families import LINKS, Family, Likelihood, ResponseError, get_family
 from .formula import BrmsFormula
 from .latent import draw_latent, latent_columns, latent_loglik
@@ -75,6 +81,15 @@ class BrmsModel:
     def __post_init__(self):
         if self.registry is None:
             self.registry = model_parameters(self.design, self.family)
+
+    @property
+    def integrated(self) -> tuple[int, ...]:
+        """Ids of the blocks whose varying effects the likelihood integrates out."""
+        if self.group_effects != "marginal":
+            return ()
+        if "integrated" not in self.graph:
+            self.graph["integrated"] = integrated_blocks(self.design)
+        return self.graph["integrated"]
 
     def code(self) -> str:
         """Readable description of the generated model (the Stan-code analogue)."""
@@ -201,6 +216,17 @@ def build_model(
         coords[blk.group] = blk.levels
         coords[blk.coef_dim] = blk.coefs
     strategy = GROUP_EFFECTS[group_effects]
+    integrated = integrated_blocks(design) if strategy.integrates_out else ()
+    if graph is not None and strategy.integrates_out:
+        graph["integrated"] = integrated
+    # each block's own strategy: a marginal model keeps the blocks it cannot integrate out
+    # (too large a factorisation) non-centred
+    own = {
+        b.id: GROUP_EFFECTS["noncentred"]
+        if strategy.integrates_out and b.id not in integrated
+        else strategy
+        for b in design.blocks
+    }
     with pm.Model(coords=coords) as model:
         etas: dict[str, pt.TensorVariable] = {}
         mono: dict[str, dict] = {}
@@ -234,10 +260,10 @@ def build_model(
             if dpar == "mu" and family.ordinal:
                 thresholds = _thresholds(response.n_thresholds, priors, family.ordered_thresholds)
             if dpar == first:  # brms adds the varying effects after mu's population terms
-                effects = {blk.id: strategy.add(blk, priors) for blk in design.blocks}
+                effects = {blk.id: own[blk.id].add(blk, priors) for blk in design.blocks}
         varying_thresholds: dict[int, pt.TensorVariable] = {}
-        if not strategy.integrates_out:
-            for blk in design.blocks:
+        for blk in design.blocks:
+            if not own[blk.id].integrates_out:
                 _block_eta(blk, effects[blk.id], etas, mono, varying_thresholds)
         mucs = _category_specific_shift(
             extras.get("mu", {}).get("mucs"), varying_thresholds, design, response
@@ -254,7 +280,7 @@ def build_model(
             dpars[dpar] = pt.as_tensor_variable(np.float64(value))
         _likelihood(
             design, family, response, etas, dpars, thresholds, strategy, effects, predictive,
-            graph, response_draws, mucs, latent or None,
+            graph, response_draws, mucs, latent or None, integrated,
         )  # fmt: skip
         _threshold_intercepts(design, family, thresholds, extras.get("mu", {}))
     return model
@@ -274,6 +300,7 @@ def _likelihood(
     response_draws=False,
     mucs=None,
     latent=None,
+    integrated=(),
 ) -> None:
     y = pm.Data("Y", response.y, dims="obs")
     eta = etas.get("mu", pt.zeros(design.nobs))  # categorical models have mu2, mu3, ...
@@ -297,12 +324,13 @@ def _likelihood(
     dist = _response_distribution(family, lik, design.additions, response_draws)
     name = observed_name(design)
     if strategy.integrates_out:
-        inv = [cov_inverse(sd, L) for sd, L in (effects[b.id] for b in design.blocks)]
+        part = integrated_design(design, integrated)
+        inv = [cov_inverse(sd, L) for sd, L in (effects[b.id] for b in part.blocks)]
         v = lik.sigma() ** 2
         resid = y - eta
         loglik = marginal_loglik(
-            design,
-            components(design),
+            part,
+            components(part),
             resid,
             v,
             [c for c, _ in inv],
@@ -574,10 +602,11 @@ def ordered_threshold_draws(
     return out[:draws]
 
 
-def evaluate_on_draws(model: pm.Model, outputs: dict, raw: xr.Dataset, chunk: int = 256):
-    """Expressions of the model evaluated at every draw of ``raw`` (chains stacked):
-    ``{name: (draws, ...)}``. The graph is vectorised over draws, so nothing is recomputed by
-    hand."""
+def chunks_on_draws(model: pm.Model, outputs: dict, raw: xr.Dataset, chunk: int = 256):
+    """Expressions of the model evaluated on successive chunks of the draws of ``raw``
+    (chains stacked): yields ``(slice, {name: (draws in chunk, ...)})``. The graph is
+    vectorised over draws, so nothing is recomputed by hand; a chunk at a time keeps
+    per-observation outputs (draws × rows) out of memory."""
     names = list(outputs)
     exprs = [outputs[n] for n in names]
     needed = set(ancestors(exprs))
@@ -587,11 +616,22 @@ def evaluate_on_draws(model: pm.Model, outputs: dict, raw: xr.Dataset, chunk: in
     fn = pytensor.function(list(batched.values()), vectorised, on_unused_input="ignore")
     S = raw.sizes["chain"] * raw.sizes["draw"]
     values = {rv.name: raw[rv.name].values.reshape(S, *raw[rv.name].shape[2:]) for rv in inputs}
-    out: dict[str, list] = {n: [] for n in names}
     for start in range(0, S, chunk):
-        part = fn(*(values[rv.name][start : start + chunk] for rv in inputs))
-        for n, v in zip(names, part, strict=True):
-            out[n].append(np.broadcast_to(v, (min(chunk, S - start), *np.shape(v)[1:])))
+        sl = slice(start, min(S, start + chunk))
+        part = fn(*(values[rv.name][sl] for rv in inputs))
+        yield sl, {
+            n: np.broadcast_to(v, (sl.stop - sl.start, *np.shape(v)[1:]))
+            for n, v in zip(names, part, strict=True)
+        }
+
+
+def evaluate_on_draws(model: pm.Model, outputs: dict, raw: xr.Dataset, chunk: int = 256):
+    """Expressions of the model evaluated at every draw of ``raw`` (chains stacked):
+    ``{name: (draws, ...)}`` (``chunks_on_draws`` in one piece)."""
+    out: dict[str, list] = {n: [] for n in outputs}
+    for _, part in chunks_on_draws(model, outputs, raw, chunk):
+        for n, v in part.items():
+            out[n].append(v)
     return {n: np.concatenate(v) for n, v in out.items()}
 
 
@@ -601,13 +641,10 @@ def recover_group_effects(raw: xr.Dataset, bm: BrmsModel, seed: int | None = Non
     One exact draw from ``r | y, θ`` per posterior draw (see ``bayesml.marginal``); the
     residuals ``y - eta`` and the residual variances come from the model's own graph.
     """
-    d = bm.design
+    d = integrated_design(bm.design, bm.integrated)
     chains, draws = raw.sizes["chain"], raw.sizes["draw"]
     S = chains * draws
-    graph = bm.graph or _rebuilt_graph(bm)
-    got = evaluate_on_draws(bm.model, {"resid": graph["resid"], "v": graph["variance"]}, raw)
-    resid = got["resid"]
-    v = got["v"] if got["v"].ndim > 1 and got["v"].shape[1] > 1 else got["v"].reshape(S)
+    graph = bm.graph if "resid" in bm.graph else _rebuilt_graph(bm)
     cov_inv = []
     for blk in d.blocks:
         sd = raw[f"sd_{blk.id}"].values.reshape(S, -1)
@@ -618,7 +655,18 @@ def recover_group_effects(raw: xr.Dataset, bm: BrmsModel, seed: int | None = Non
         else:
             cov_inv.append(np.stack([np.diag(1 / s**2) for s in sd]))
     rng = np.random.default_rng(None if seed is None else [seed, 7])
-    rs = draw_group_effects(d, components(d), resid, v, cov_inv, rng)
+    comps = components(d)
+    rs = [np.zeros((S, b.n_levels, len(b.coefs))) for b in d.blocks]
+    outputs = {"resid": graph["resid"], "v": graph["variance"]}
+    # a chunk of draws at a time: the residuals are draws × rows (at most ~256 MB)
+    chunk = int(np.clip(2**25 // max(d.nobs, 1), 8, 256))
+    for sl, got in chunks_on_draws(bm.model, outputs, raw, chunk):
+        v = got["v"]
+        v = v if v.ndim > 1 and v.shape[1] > 1 else v.reshape(len(v))
+        cov = [c[sl] for c in cov_inv]
+        part = draw_group_effects(d, comps, got["resid"], v, cov, rng, chunk=chunk)
+        for r, p in zip(rs, part, strict=True):
+            r[sl] = p
     out = raw.copy()
     for blk, r in zip(d.blocks, rs, strict=True):
         out[f"r_{blk.id}"] = xr.DataArray(

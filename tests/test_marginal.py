@@ -3,6 +3,8 @@ normal, the component split, and the conditional draws against their exact momen
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -217,3 +219,73 @@ def test_sd_priors_without_a_signed_form_stay_on_the_log_scale(sleep):
     )
     free = {v.name for v in m.model.free_RVs}
     assert "sd_1" in free and "sd_1_signed" not in free
+
+
+def test_partially_integrated_density_is_the_exact_marginal_of_those_blocks(monkeypatch):
+    """Where integrating every block out is too large, the blocks that fit are integrated out
+    and the others stay non-centred: the density is then N(eta + Z_other r_other, σ²I +
+    Z_int Λ Z_intᵀ), here with the crossed design's limit lowered so that only one fits."""
+    from bayesml import effects
+
+    df = _crossed_nested()
+    full = make_model("y ~ x + (1 | school) + (1 | item)", df, group_effects="marginal")
+    assert full.integrated == (1, 2)
+    monkeypatch.setattr(effects, "MARGINAL_MAX_FLOPS", 100.0)  # one component of 14: 915
+    m = make_model("y ~ x + (1 | school) + (1 | item)", df)
+    # school has 20 rows per level, item 15: the data-rich factor is integrated out
+    assert m.group_effects == "marginal" and m.integrated == (1,)
+    free = {v.name for v in m.model.free_RVs}
+    assert "z_2" in free and "z_1" not in free
+    point = _random_point(m, 6)
+    school, item = m.design.blocks
+    Z = np.column_stack([school.Z[:, 0] * (school.index == j) for j in range(school.n_levels)])
+    lam = float(_value(m, "sd_1", point)[0]) ** 2 * np.eye(school.n_levels)
+    r_item = _value(m, "r_2", point)[:, 0]
+    sigma = float(_value(m, "sigma", point))
+    mean = _population(m, point) + r_item[item.index]
+    cov = sigma**2 * np.eye(m.design.nobs) + Z @ lam @ Z.T
+    expected = stats.multivariate_normal.logpdf(m.design.y, mean, cov)
+    name = [p.name for p in m.model.potentials][0]
+    assert m.model.point_logps(point, round_vals=12)[name] == pytest.approx(expected, rel=1e-10)
+    assert "r_1 = " not in m.code() and "r_2 = (diag(sd_2) * z_2)'" in m.code()
+
+
+def test_marginal_refuses_by_size_when_no_block_fits(monkeypatch):
+    from bayesml import effects
+
+    monkeypatch.setattr(effects, "MARGINAL_MAX_FLOPS", 0.0)
+    df = _crossed_nested()
+    assert make_model("y ~ x + (1 | school)", df).group_effects == "noncentred"
+    with pytest.raises(
+        ValueError,
+        match=r"No block of varying effects is small enough .*"
+        r"its largest factorisation has 1 effects \(2 flops per evaluation\)",
+    ):
+        make_model("y ~ x + (1 | school)", df, group_effects="marginal")
+
+
+def test_crossed_model_at_75k_rows_integrates_out_its_data_rich_factor():
+    """The InstEval-sized crossed model: integrating all 4,128 effects out would need 2e10
+    flops per evaluation; lecturers (65 rows each, nested in departments) with the 28
+    department × service cells would be 14 components of about 82 effects (2.6e6 flops, a
+    gradient 6x as costly as the non-centred model's); the cells alone (2,600 rows each, where
+    non-centred effects mix worst) are integrated out, the lecturers and the 2,972 students
+    (25 rows each) stay non-centred."""
+    from bayesml.effects import MARGINAL_MAX_FLOPS, integrated_blocks
+    from bayesml.marginal import marginal_cost
+
+    from .simulate_scale import simulate
+
+    df = simulate("crossed_75k")
+    m = make_model("y ~ 1 + (1 | s) + (1 | d) + (1 | dept:service)", df, group_effects="noncentred")
+    d = m.design
+    whole = marginal_cost(d)
+    assert whole.max_effects == 2972 + 1128 + 28
+    assert whole.cholesky_flops > 2e10
+    assert [b.group for b in d.blocks] == ["s", "d", "dept:service"]
+    assert integrated_blocks(d) == (3,)
+    lecturers_and_cells = marginal_cost(replace(d, blocks=d.blocks[1:]))
+    assert lecturers_and_cells.max_effects < 150
+    assert 2e6 < lecturers_and_cells.cholesky_flops
+    assert MARGINAL_MAX_FLOPS < lecturers_and_cells.cholesky_flops
+    assert marginal_cost(replace(d, blocks=d.blocks[2:])).max_effects == 1
