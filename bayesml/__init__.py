@@ -14,7 +14,7 @@ _warnings.filterwarnings(
 )
 
 from . import datasets
-from .brm import InterruptedSamplingWarning, PostprocessingError, brm
+from .brm import InterruptedSamplingWarning, PostprocessingError, brm, update
 from .columns import DataError
 from .criteria import bayes_R2, hypothesis, loo, loo_compare, waic
 from .design import DataWarning, Design, make_design
@@ -49,6 +49,7 @@ from .predict import (
     predict,
 )
 from .priors import PriorError, PriorSpec, PriorTable, prior
+from .refit import KFold, brm_multiple, kfold, kfold_split_random
 from .sampling import ConvergenceWarning, SamplingInterrupted, sample, sample_prior_only
 
 __version__ = "0.1.0"
@@ -78,6 +79,11 @@ __all__ = [
     "bayes_R2",
     "bf",
     "brm",
+    "brm_multiple",
+    "kfold",
+    "kfold_split_random",
+    "KFold",
+    "update",
     "fitted",
     "hypothesis",
     "load",

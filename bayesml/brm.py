@@ -19,7 +19,7 @@ from .sampling import (
     sample_prior_only,
 )
 
-__all__ = ["FILE_REFIT", "InterruptedSamplingWarning", "PostprocessingError", "brm"]
+__all__ = ["FILE_REFIT", "InterruptedSamplingWarning", "PostprocessingError", "brm", "update"]
 
 FILE_REFIT = ("on_change", "always", "never")
 
@@ -53,6 +53,7 @@ def brm(
     data_name: str | None = None,
     file: str | None = None,
     file_refit: str = "on_change",
+    like: Fit | dict | None = None,
     **sampler_kwargs,
 ) -> Fit:
     """Fit a Bayesian (multilevel) regression model with brms's defaults.
@@ -100,6 +101,10 @@ def brm(
         brms's ``file_refit``: refit when anything that determines the fit changed (default;
         brms's default "never" would return a stale fit), always, or never (load whatever fit
         is saved at ``file``).
+    like : Fit or dict, optional
+        A fit of the same formula and family on other data (or its model's
+        ``sampler_coordinates``) whose compiled sampler this fit may reuse (``update`` and
+        ``kfold`` pass it): data of the same shape then need no compilation.
     **sampler_kwargs
         Passed to ``pymc.sample`` (``target_accept``, ``nuts_sampler``, ...).
 
@@ -124,7 +129,8 @@ def brm(
         raise ValueError(f"file_refit must be one of {', '.join(FILE_REFIT)}, got '{file_refit}'.")
     if sample_prior == "only":
         group_effects = "noncentred"  # forward sampling needs the effects themselves
-    bm = make_model(formula, data, family, prior, group_effects)
+    earlier = like.model if isinstance(like, Fit) else like
+    bm = make_model(formula, data, family, prior, group_effects, like=earlier)
     signature = None
     if file is not None:
         settings = (chains, iter, warmup, thin, seed, sample_prior, bm.group_effects)
@@ -220,3 +226,56 @@ def _save_to_file(fit: Fit, file, signature: str, file_refit: str) -> None:
             f"this fit (file_refit='{file_refit}').",
             stacklevel=3,
         )
+
+
+def update(
+    fit: Fit,
+    formula: str | None = None,
+    newdata: pd.DataFrame | None = None,
+    **changes,
+) -> Fit:
+    """Fit a model again with some of its arguments changed (brms's ``update()``).
+
+    With the same formula and family, the fit's prior table is kept as it is (brms: "data-
+    dependent default priors will not be updated automatically") and so are its sampler
+    settings, seed and strategy for the varying effects; new data of the same shape reuse
+    the compiled sampler, so only sampling takes time.
+
+    Parameters
+    ----------
+    fit : Fit
+    formula : str, optional
+        A new formula (its default priors are brms's for the new model unless ``prior=`` is
+        given).
+    newdata : pandas.DataFrame, optional
+        The data to fit instead of the fit's own.
+    **changes
+        Any other argument of ``brm`` (``family``, ``prior``, ``iter``, ``seed``, ...).
+
+    Returns
+    -------
+    Fit
+    """
+    bm, st = fit.model, fit.settings
+    same_model = formula is None and "family" not in changes
+    args = {
+        "family": bm.family,
+        "prior": bm.priors if same_model else None,
+        "group_effects": bm.group_effects if same_model else "auto",
+        "chains": st.chains,
+        "iter": st.iter,
+        "warmup": st.warmup,
+        "thin": st.thin,
+        "seed": getattr(fit, "seed", None),
+        "data_name": fit.data_name if newdata is None else None,
+        "like": fit if same_model else None,
+    }
+    if "iter" in changes and "warmup" not in changes:
+        args["warmup"] = None  # brm's default for the new iter: half of it
+    args.update(changes)
+    data = bm.design.data if newdata is None else newdata
+    return brm(formula or bm.design.formula, data, **args)
+
+
+# ``fit.update(...)`` as in brms; defined here, where brm is, so that fit.py needs no brm
+Fit.update = update

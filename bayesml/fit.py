@@ -181,6 +181,7 @@ class Fit:
         self.model = model
         self.settings = settings
         self.data_name = data_name
+        self.seed = seed
         raw = idata["posterior"].to_dataset()
         if model.integrated and not any(f"r_{k}" in raw for k in model.integrated):
             raw = recover_group_effects(raw, model, seed)
@@ -553,6 +554,7 @@ class Fit:
         """A fit from draws already under brms's names (``bayesml.load``)."""
         fit = cls.__new__(cls)
         fit.model, fit.idata, fit.settings, fit.data_name = model, idata, settings, data_name
+        fit.seed = None
         _set_observed_data(fit.idata, model)
         fit._diag = None
         fit._diag_error = None

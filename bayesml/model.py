@@ -53,6 +53,7 @@ __all__ = [
     "build_model",
     "check_identified",
     "make_model",
+    "sampler_coordinates",
     "model_code",
     "ordered_threshold_draws",
     "prior_draws",
@@ -104,7 +105,7 @@ class BrmsModel:
 
 # Names the builder uses for its own variables; a response with one of them gets a suffix.
 _RESERVED = re.compile(
-    r"^(Y|Xc|b|Intercept|Intercept_prior|b_Intercept|offset|weights|sigma|nu|shape|phi|disc"
+    r"^(Y|Xc|Xmeans|b|Intercept|Intercept_prior|b_Intercept|offset|weights|sigma|nu|shape|phi|disc"
     r"|bsp|(sd|z|L|r|Z|J|simo|Xmo)_\d+)$"
 )
 
@@ -408,6 +409,7 @@ def make_model(
     family: str | Family = "gaussian",
     prior=None,
     group_effects: str = "auto",
+    like: BrmsModel | dict | None = None,
 ) -> BrmsModel:
     """Compile a formula into a PyMC model with brms's priors and parameterisation.
 
@@ -428,6 +430,11 @@ def make_model(
         mu's smooth and GP coefficients out of a Gaussian likelihood (``bayesml.latent``);
         ``"auto"`` picks latent for Gaussian models with smooths or GPs, else marginal where
         it applies.
+    like : BrmsModel or dict, optional
+        An earlier model of the same formula on other data (or its
+        ``sampler_coordinates``): its sampler coordinates for the slopes are kept, so that
+        data of the same shape reuse its compiled sampler (``update``, ``kfold``). The
+        posterior is the same either way.
 
     Returns
     -------
@@ -436,6 +443,8 @@ def make_model(
     """
     fam = get_family(family)
     design = make_design(formula, data, fam)
+    if like is not None:
+        _keep_coordinates(design, like if isinstance(like, dict) else sampler_coordinates(like))
     registry = model_parameters(design, fam)
     if isinstance(prior, PriorTable):
         priors = prior
@@ -448,6 +457,26 @@ def make_model(
     graph: dict = {}
     model = build_model(design, fam, priors, group_effects, graph=graph)
     return BrmsModel(design, fam, priors, model, group_effects, registry, graph)
+
+
+def sampler_coordinates(bm: BrmsModel) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each predictor's slope coordinates (``FixedDesign.coordinate_map`` with and without
+    mixing), by parameter: what ``make_model(like=)`` keeps for a refit on other data."""
+    return {
+        dpar: (pred.fixed.coordinate_map(True), pred.fixed.coordinate_map(False))
+        for dpar, pred in bm.design.predictors.items()
+        if pred.fixed.coefs
+    }
+
+
+def _keep_coordinates(design: Design, coordinates: dict) -> None:
+    """Give each predictor's slopes earlier coordinates (``sampler_coordinates``) where its
+    columns are as many."""
+    for dpar, pred in design.predictors.items():
+        maps = coordinates.get(dpar)
+        if maps is None or maps[0].shape != (len(pred.fixed.coefs),) * 2:
+            continue
+        pred.terms["population"] = replace(pred.fixed, coordinates=maps)
 
 
 def check_identified(design: Design, priors: PriorTable) -> None:
@@ -619,10 +648,13 @@ def chunks_on_draws(model: pm.Model, outputs: dict, raw: xr.Dataset, chunk: int 
     for start in range(0, S, chunk):
         sl = slice(start, min(S, start + chunk))
         part = fn(*(values[rv.name][sl] for rv in inputs))
-        yield sl, {
-            n: np.broadcast_to(v, (sl.stop - sl.start, *np.shape(v)[1:]))
-            for n, v in zip(names, part, strict=True)
-        }
+        yield (
+            sl,
+            {
+                n: np.broadcast_to(v, (sl.stop - sl.start, *np.shape(v)[1:]))
+                for n, v in zip(names, part, strict=True)
+            },
+        )
 
 
 def evaluate_on_draws(model: pm.Model, outputs: dict, raw: xr.Dataset, chunk: int = 256):

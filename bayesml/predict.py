@@ -23,7 +23,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from .design import Design, GroupBlock, new_data_design
+from .design import Design, GroupBlock, make_design, new_data_design
 from .families import LINKS
 from .formula import parse_formula
 from .model import build_model, evaluate_on_draws
@@ -195,7 +195,9 @@ def _trace(fit, pdesign: Design, new_levels, ids, method: str, rng, model: pm.Mo
     return xr.DataTree.from_dict({"posterior": ds})
 
 
-def _prediction_model(fit, newdata, re_formula, allow_new_levels, response_draws=False, graph=None):
+def _prediction_model(
+    fit, newdata, re_formula, allow_new_levels, response_draws=False, graph=None, observed=None
+):
     keep = select_blocks(fit.design, re_formula)
     blocks = tuple(b for b in fit.design.blocks if b.id in keep)
     if newdata is None:
@@ -211,6 +213,10 @@ def _prediction_model(fit, newdata, re_formula, allow_new_levels, response_draws
         mask = np.array([c in keep[b.id] for c in b.coefs], dtype=float)
         masked.append(b if mask.all() else replace(b, Z=b.Z * mask))
     pdesign = replace(pdesign, blocks=tuple(masked))
+    if observed is not None:  # new rows with their response (log-likelihood of new data)
+        pdesign = replace(
+            pdesign, y=observed.y, response=observed.response, additions=observed.additions
+        )
     model = build_model(
         pdesign,
         fit.family,
@@ -374,18 +380,33 @@ def predict(fit, newdata=None, prob: float = 0.95, robust: bool = False, **kw) -
     return _summary(posterior_predict(fit, newdata, **kw).astype(float), prob, robust)
 
 
-def log_likelihood(fit) -> xr.Dataset:
+def log_likelihood(
+    fit, newdata=None, allow_new_levels: bool = False, seed: int | None = 0
+) -> xr.Dataset:
     """Pointwise log-likelihood given the varying effects (draws × observations), as brms's
     ``log_lik`` computes it for ``loo``; with ``weights()`` each term is multiplied by its
-    weight, as in brms."""
-    pdesign, _, model = _prediction_model(fit, None, None, False)
+    weight, as in brms. ``newdata`` (with the response) gives it for other rows (``kfold``);
+    levels the fit has not seen take effects drawn from their group's distribution when
+    ``allow_new_levels``."""
+    observed = None
+    if newdata is not None:  # the response and its additions (weights, cens) of the new rows
+        observed = make_design(fit.design.formula, newdata, fit.family)
+        if observed.nobs != len(newdata):
+            raise ValueError(
+                f"newdata has {len(newdata) - observed.nobs} rows with missing values in "
+                "the response or the predictors; their log-likelihood is undefined."
+            )
+    pdesign, new_levels, model = _prediction_model(
+        fit, newdata, None, allow_new_levels, observed=observed
+    )
     ids = np.arange(fit.settings.total_draws)
-    trace = _trace(fit, pdesign, {}, ids, "uncertainty", np.random.default_rng(0), model)
+    rng = np.random.default_rng(seed)
+    trace = _trace(fit, pdesign, new_levels, ids, "uncertainty", rng, model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = pm.compute_log_likelihood(trace, model=model, progressbar=False)
     ll = out["log_likelihood"].to_dataset()
-    weights = fit.design.additions.get("weights")
+    weights = pdesign.additions.get("weights")
     if weights is not None:
         w = np.asarray(weights, dtype=float)
         ll = ll.map(lambda v: v * w)

@@ -276,6 +276,43 @@ def test_a_second_fit_of_the_same_model_compiles_nothing_and_gives_the_same_draw
     assert not np.array_equal(first.draws("b_Days"), third.draws("b_Days"))
 
 
+def test_update_with_new_data_of_the_same_shape_compiles_nothing(monkeypatch):
+    """brms's update(newdata=): the prior table, settings and seed are kept; the slopes keep
+    the first fit's sampler coordinates, so that new covariate values are data."""
+    import nutpie
+
+    from bayesml import sampling
+
+    sleep = bm.datasets.load("sleepstudy")
+    calls = []
+    compile_ = nutpie.compile_pymc_model
+    monkeypatch.setattr(
+        nutpie, "compile_pymc_model", lambda m, **kw: calls.append(m) or compile_(m, **kw)
+    )
+    monkeypatch.setattr(sampling, "_COMPILED", type(sampling._COMPILED)())
+    f = "Reaction ~ Days + (1 | Subject)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = bm.brm(f, sleep, chains=2, iter=600, seed=3, progressbar=False)
+        doubled = sleep.assign(Days=sleep["Days"] * 2)
+        updated = first.update(newdata=doubled)
+        assert len(calls) == 1
+        assert updated.model.priors is first.model.priors
+        assert (updated.settings.chains, updated.settings.iter, updated.seed) == (2, 600, 3)
+        # the same model on x 2 the days: half the slope, within Monte Carlo error
+        b1, b2 = first.draws("b_Days"), updated.draws("b_Days")
+        assert abs(b2.mean() - b1.mean() / 2) < 0.25 * b2.std()
+        assert b2.std() == pytest.approx(b1.std() / 2, rel=0.2)
+        # without the first fit's coordinates the slope's map is another constant
+        bm.brm(f, doubled, chains=2, iter=600, seed=3, progressbar=False)
+        assert len(calls) == 2
+        # a new formula: brms's default priors for it, compiled anew
+        other = bm.update(first, "Reaction ~ Days + (Days | Subject)", iter=300)
+        assert len(calls) == 3
+        assert other.settings.iter == 300
+        assert "sd_Subject__Days" in other.posterior
+
+
 def test_fingerprint_sees_constants_data_shapes_and_coordinates():
     from bayesml.sampling import model_fingerprint
 
@@ -283,7 +320,7 @@ def test_fingerprint_sees_constants_data_shapes_and_coordinates():
     f = "Reaction ~ Days + (1 | Subject)"
     base = model_fingerprint(bm.make_model(f, sleep).model)
     assert model_fingerprint(bm.make_model(f, sleep).model) == base
-    # Days enters as centred data with its mean as a constant
+    # Days enters as centred data, its slope in coordinates from its scale (a constant)
     assert model_fingerprint(bm.make_model(f, sleep.assign(Days=sleep.Days * 2)).model) != base
     assert model_fingerprint(bm.make_model(f, sleep.iloc[:-1]).model) != base
     renamed = sleep.assign(Subject="s" + sleep["Subject"].astype(str))

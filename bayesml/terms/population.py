@@ -47,6 +47,15 @@ class FixedDesign:
     terms: Matrix | None = None  # the evaluated terms, to evaluate new data
     dpar: str = "mu"
     thresholds: bool = False  # ordinal thresholds take the intercept's place (mu of cumulative)
+    # the sampler's coordinates of the slopes (coefficient_map with and without mixing);
+    # None: from this design's Xc. A refit on new data keeps the first fit's (update()).
+    coordinates: tuple[np.ndarray, np.ndarray] | None = None
+
+    def coordinate_map(self, mix: bool) -> np.ndarray:
+        """``A`` of the slopes' coordinates ``u = A b`` (``coefficient_map``)."""
+        if self.coordinates is not None:
+            return self.coordinates[0 if mix else 1]
+        return coefficient_map(self.Xc, mix)
 
     @property
     def sampled_intercept(self) -> bool:
@@ -149,8 +158,12 @@ def population_eta(fixed: FixedDesign, priors, model: pm.Model):
     if fixed.sampled_intercept:
         icpt = prior_rv(fixed.intercept_var, priors.resolve("Intercept", dpar=dp))
         eta = eta + icpt
-        # brms's b_Intercept: the intercept of the uncentred predictors
-        shift = pt.dot(np.asarray(fixed.means), b) if b is not None else 0.0
+        # brms's b_Intercept: the intercept of the uncentred predictors (the means are data,
+        # so that new data of the same shape reuse a compiled model)
+        shift = 0.0
+        if b is not None:
+            means = pm.Data(f"Xmeans{dpar_suffix(fixed.dpar)}", np.asarray(fixed.means, float))
+            shift = pt.dot(means, b)
         pm.Deterministic(f"b_{dpar_prefix(fixed.dpar)}Intercept", icpt - shift)
     return eta, {"b": b, "intercept": icpt}
 
@@ -178,7 +191,7 @@ def coefficient_map(Xc: np.ndarray, mix: bool = True) -> np.ndarray:
 def _coefficient_transforms(fixed: FixedDesign, mix: bool) -> tuple:
     """The slopes' change of coordinates (``coefficient_map``) as PyMC transforms: one for
     the vector of slopes, one per slope for slopes with priors of their own."""
-    A = coefficient_map(fixed.Xc, mix)
+    A = fixed.coordinate_map(mix)
     return LinearCoefficients(A), [ScaledCoefficient(A[i, i]) for i in range(len(fixed.coefs))]
 
 
