@@ -181,7 +181,10 @@ def sample(
         adaptation chosen by model size (``nutpie_adaptation``) unless ``nuts`` is given.
     **sampler_kwargs
         Passed to the sampler: nutpie's settings in ``nuts={...}`` (``target_accept=``,
-        ``maxdepth=`` also work at the top level), or ``pymc.sample``'s keywords.
+        ``maxdepth=`` also work at the top level) and ``backend="jax"`` (nutpie evaluates
+        the log density and its gradient with JAX instead of Numba: it compiles in about a
+        second but samples slower on CPU; ``benchmarks/README.md``), or ``pymc.sample``'s
+        keywords.
 
     Returns
     -------
@@ -276,17 +279,26 @@ def model_fingerprint(model: pm.Model) -> str:
     return hashlib.sha1(repr(parts).encode()).hexdigest()
 
 
-def compile_nutpie(model: pm.Model):
-    """The model compiled for nutpie (Numba), or the compiled model of an earlier model with
-    the same fingerprint (``model_fingerprint``) with this model's data put in. Its data
+NUTPIE_BACKENDS = ("numba", "jax")
+
+
+def compile_nutpie(model: pm.Model, backend: str = "numba"):
+    """The model compiled for nutpie (with Numba, or JAX for its log density and gradient),
+    or the compiled model of an earlier model with the same fingerprint
+    (``model_fingerprint``) and backend with this model's data put in. Its data
     (``pm.Data``) can be swapped with the compiled model's ``with_data`` without compiling
     again."""
     import nutpie
 
-    key = model_fingerprint(model)
+    if backend not in NUTPIE_BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(NUTPIE_BACKENDS)}; got '{backend}'.")
+    key = f"{backend}:{model_fingerprint(model)}"
     compiled = _COMPILED.pop(key, None)
     if compiled is None:
-        compiled = nutpie.compile_pymc_model(model, backend="numba")
+        if backend == "jax":
+            compiled = nutpie.compile_pymc_model(model, backend="jax", gradient_backend="jax")
+        else:
+            compiled = nutpie.compile_pymc_model(model, backend="numba")
     _COMPILED[key] = compiled
     while len(_COMPILED) > COMPILED_CACHE_SIZE:
         _COMPILED.popitem(last=False)
@@ -356,8 +368,10 @@ def _nutpie_seed(seed: int | None, chains: int) -> int:
 
 
 def _sample_nutpie(model, chains, draws, tune, seed, cores, progressbar, kwargs):
+    kwargs = dict(kwargs)
+    backend = kwargs.pop("backend", "numba")
     settings = nutpie_settings(model, kwargs)
-    compiled = compile_nutpie(model)
+    compiled = compile_nutpie(model, backend)
     return run_nutpie(compiled, model, chains, draws, tune, seed, cores, progressbar, settings)
 
 
