@@ -292,7 +292,13 @@ def compile_nutpie(model: pm.Model, backend: str = "numba"):
 
     if backend not in NUTPIE_BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(NUTPIE_BACKENDS)}; got '{backend}'.")
+    data = {v.name: v.get_value() for v in model.data_vars}
     key = f"{backend}:{model_fingerprint(model)}"
+    if backend == "jax":  # nutpie's JAX functions hold the data as constants: key by values
+        digest = hashlib.sha1()
+        for name in sorted(data):
+            digest.update(name.encode() + np.ascontiguousarray(data[name]).tobytes())
+        key += ":" + digest.hexdigest()
     compiled = _COMPILED.pop(key, None)
     if compiled is None:
         if backend == "jax":
@@ -302,8 +308,9 @@ def compile_nutpie(model: pm.Model, backend: str = "numba"):
     _COMPILED[key] = compiled
     while len(_COMPILED) > COMPILED_CACHE_SIZE:
         _COMPILED.popitem(last=False)
-    data = {v.name: v.get_value() for v in model.data_vars}
-    return compiled.with_data(**data) if data else compiled
+    if backend == "jax" or not data:
+        return compiled
+    return compiled.with_data(**data)
 
 
 def nutpie_settings(model: pm.Model, kwargs: dict) -> dict:

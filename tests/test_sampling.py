@@ -325,3 +325,25 @@ def test_fingerprint_sees_constants_data_shapes_and_coordinates():
     assert model_fingerprint(bm.make_model(f, sleep.iloc[:-1]).model) != base
     renamed = sleep.assign(Subject="s" + sleep["Subject"].astype(str))
     assert model_fingerprint(bm.make_model(f, renamed).model) != base
+
+
+def test_jax_backend_samples_the_same_posterior_as_numba():
+    """nutpie with JAX evaluating the log density and gradient (``backend="jax"``): the same
+    posterior as the Numba backend within Monte Carlo error; its compiled functions hold the
+    data as constants, so new data compile again rather than reuse stale values."""
+    pytest.importorskip("jax")
+    sleep = bm.datasets.load("sleepstudy")
+    kw = dict(chains=2, iter=600, seed=5, progressbar=False)
+    f = "Reaction ~ Days + (1 | Subject)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jax_fit = bm.brm(f, sleep, backend="jax", **kw)
+        numba_fit = bm.brm(f, sleep, **kw)
+        moved = bm.brm(f, sleep.assign(Reaction=sleep["Reaction"] + 100), backend="jax", **kw)
+    for var in ("b_Intercept", "b_Days", "sigma", "sd_Subject__Intercept"):
+        a, b = jax_fit.draws(var), numba_fit.draws(var)
+        assert abs(a.mean() - b.mean()) < 0.25 * b.std(), var
+    shift = moved.draws("b_Intercept").mean() - jax_fit.draws("b_Intercept").mean()
+    assert shift == pytest.approx(100, abs=0.5 * jax_fit.draws("b_Intercept").std())
+    with pytest.raises(ValueError, match="backend must be one of numba, jax; got 'cuda'"):
+        bm.brm(f, sleep, backend="cuda", **kw)
