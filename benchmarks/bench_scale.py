@@ -39,7 +39,7 @@ def run_one(name: str) -> dict:
         t0 = time.perf_counter()
         fit = brm(FORMULAS[name], df, seed=1, progressbar=False)
         wall = time.perf_counter() - t0
-    post = fit.idata.posterior
+    post = fit.posterior
     names = [v for v in post.data_vars if not v.startswith(("z_", "Intercept"))]
     rhat = az.rhat(post[names])
     ess = az.ess(post[names], method="bulk")
