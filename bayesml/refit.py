@@ -53,7 +53,8 @@ def _job_of(fit: Fit, executor: Executor | None, **changes) -> RefitJob:
     st, bm = fit.settings, fit.model
     args = dict(
         formula=bm.design.formula, family=bm.family, prior=bm.priors,
-        group_effects="noncentred" if bm.design.blocks else bm.group_effects,
+        # integrated-out effects make the folds' graphs differ (their rows are constants)
+        group_effects="noncentred" if bm.group_effects == "marginal" else bm.group_effects,
         chains=st.chains, iter=st.iter, warmup=st.warmup, thin=st.thin,
         cores=1 if executor is not None else None, coordinates=sampler_coordinates(bm),
     )  # fmt: skip
@@ -145,9 +146,9 @@ def kfold(
     **changes
         Other ``brm`` settings for the refits (``iter``, ``chains``, ...). The refits keep
         the fit's prior table (as brms's ``update`` does) and its slopes' sampler
-        coordinates, and sample varying effects non-centred (brms's parameterisation; pass
-        ``group_effects=`` to change it), so that folds of equal size share one compiled
-        sampler per process.
+        coordinates, and sample integrated-out varying effects non-centred (brms's
+        parameterisation; pass ``group_effects=`` to change it), so that folds of equal size
+        share one compiled sampler per process.
 
     Returns
     -------
