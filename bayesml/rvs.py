@@ -48,7 +48,9 @@ def prior_rv(name: str, row, transform=None, **shape) -> pt.TensorVariable:
         if lb == 0.0 and ub is None:
             return pm.HalfFlat(name, **shape)
         if lb is None and ub is None:
-            return pm.Flat(name, transform=transform, **shape)
+            if transform is not None:
+                shape = {**shape, "transform": transform}
+            return pm.Flat(name, **shape)
         raise PriorError(f"A flat prior with bounds [{lb}, {ub}] is not supported for '{name}'.")
     if dist.name not in DISTRIBUTIONS:
         raise PriorError(f"Prior '{dist}' cannot be used for parameter '{name}'.")
