@@ -19,6 +19,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant
 from pytensor.graph.traversal import io_toposort
 
+from .compiled import compile_numba
 from .stats import diagnostics_table
 
 __all__ = [
@@ -66,12 +67,15 @@ def quiet_pymc():
 NONCENTRED_SMOOTH_SETTINGS = {"target_accept": 0.95}
 
 
-def nutpie_adaptation(model: pm.Model) -> dict:
+def nutpie_adaptation(model: pm.Model, n_dim: int | None = None) -> dict:
     """Default nutpie settings for a model (see LOW_RANK_MAX_PARAMETERS and
-    NONCENTRED_SMOOTH_SETTINGS)."""
+    NONCENTRED_SMOOTH_SETTINGS); ``n_dim``, the number of sampled values, is counted from
+    the model's initial point (a compilation) when not given."""
     if any(v.name.startswith(("zs_", "zgp_")) for v in model.free_RVs):
         return dict(NONCENTRED_SMOOTH_SETTINGS)
-    n = sum(int(np.size(v)) for v in model.initial_point().values())
+    n = n_dim
+    if n is None:
+        n = sum(int(np.size(v)) for v in model.initial_point().values())
     if n <= LOW_RANK_MAX_PARAMETERS:
         return {"adaptation": "low_rank"}
     return {}
@@ -247,7 +251,10 @@ def _fingerprint_item(var, index: dict) -> tuple:
                 np.shape(value))  # fmt: skip
     if isinstance(var, Constant):
         data = np.asarray(var.data)
-        digest = hashlib.sha1(np.ascontiguousarray(data).tobytes()).hexdigest()
+        # object arrays (None, slices) would hash their pointers: stable text instead
+        content = (repr(var.data).encode() if data.dtype == object
+                   else np.ascontiguousarray(data).tobytes())  # fmt: skip
+        digest = hashlib.sha1(content).hexdigest()
         return ("constant", str(data.dtype), data.shape, digest)
     return ("input", var.name, str(var.type))
 
@@ -303,8 +310,8 @@ def compile_nutpie(model: pm.Model, backend: str = "numba"):
     if compiled is None:
         if backend == "jax":
             compiled = nutpie.compile_pymc_model(model, backend="jax", gradient_backend="jax")
-        else:
-            compiled = nutpie.compile_pymc_model(model, backend="numba")
+        else:  # with data read through pointers, and cached on disk across processes
+            compiled = compile_numba(model, key.split(":")[1])
     _COMPILED[key] = compiled
     while len(_COMPILED) > COMPILED_CACHE_SIZE:
         _COMPILED.popitem(last=False)
@@ -313,22 +320,29 @@ def compile_nutpie(model: pm.Model, backend: str = "numba"):
     return compiled.with_data(**data)
 
 
-def nutpie_settings(model: pm.Model, kwargs: dict) -> dict:
+def nutpie_settings(model: pm.Model, kwargs: dict, n_dim: int | None = None) -> dict:
     """nutpie's sampler settings from ``sample``'s keywords: ``nuts={...}`` (else the
-    adaptation chosen by model size) plus ``target_accept``/``maxdepth`` given directly."""
+    adaptation chosen by model size, ``n_dim`` sampled values) plus
+    ``target_accept``/``maxdepth`` given directly."""
+    check_nutpie_keywords(kwargs)
     kwargs = dict(kwargs)
-    settings = dict(kwargs.pop("nuts", None) or nutpie_adaptation(model))
+    settings = dict(kwargs.pop("nuts", None) or nutpie_adaptation(model, n_dim))
     for key in _NUTPIE_TOP_LEVEL:
         if key in kwargs:
             settings["maxdepth" if key == "max_treedepth" else key] = kwargs.pop(key)
     if "max_treedepth" in settings:
         settings["maxdepth"] = settings.pop("max_treedepth")
-    if kwargs:
+    return settings
+
+
+def check_nutpie_keywords(kwargs: dict) -> None:
+    """A clear error for sampler keywords nutpie does not take (before anything compiles)."""
+    unknown = set(kwargs) - {"nuts", *_NUTPIE_TOP_LEVEL}
+    if unknown:
         raise TypeError(
-            f"Unknown sampler argument(s) for nutpie: {', '.join(sorted(kwargs))}; pass "
+            f"Unknown sampler argument(s) for nutpie: {', '.join(sorted(unknown))}; pass "
             "nutpie's settings as nuts={...}, or choose nuts_sampler='pymc'."
         )
-    return settings
 
 
 def run_nutpie(
@@ -377,8 +391,9 @@ def _nutpie_seed(seed: int | None, chains: int) -> int:
 def _sample_nutpie(model, chains, draws, tune, seed, cores, progressbar, kwargs):
     kwargs = dict(kwargs)
     backend = kwargs.pop("backend", "numba")
-    settings = nutpie_settings(model, kwargs)
+    check_nutpie_keywords(kwargs)
     compiled = compile_nutpie(model, backend)
+    settings = nutpie_settings(model, kwargs, compiled.n_dim)
     return run_nutpie(compiled, model, chains, draws, tune, seed, cores, progressbar, settings)
 
 

@@ -292,7 +292,7 @@ def _run_chunk(job: _Job, idx, ys, truths: pd.DataFrame, seeds):
         warnings.simplefilter("ignore")
         bm = make_model(job.formula, job.data, family, priors, job.group_effects)
         compiled = compile_nutpie(bm.model)
-    settings = nutpie_settings(bm.model, job.sampler_kwargs)
+    settings = nutpie_settings(bm.model, job.sampler_kwargs, compiled.n_dim)
     sampler = SamplerSettings(job.chains, job.iter, job.iter // 2, 1)
     rows, diverging, rhat = [], [], []
     for k, i in enumerate(idx):

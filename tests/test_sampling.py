@@ -243,19 +243,17 @@ def test_ctrl_c_during_warmup_stops_with_one_line(tmp_path):
 
 
 def test_a_second_fit_of_the_same_model_compiles_nothing_and_gives_the_same_draws(monkeypatch):
-    import nutpie
-
     from bayesml import sampling
 
     sleep = bm.datasets.load("sleepstudy")
     calls = []
-    compile_ = nutpie.compile_pymc_model
+    compile_ = sampling.compile_numba
 
-    def counting(model, **kw):
+    def counting(model, key):
         calls.append(model)
-        return compile_(model, **kw)
+        return compile_(model, key)
 
-    monkeypatch.setattr(nutpie, "compile_pymc_model", counting)
+    monkeypatch.setattr(sampling, "compile_numba", counting)
     monkeypatch.setattr(sampling, "_COMPILED", type(sampling._COMPILED)())
     kw = dict(chains=2, iter=300, seed=3, progressbar=False)
     with warnings.catch_warnings():
@@ -279,15 +277,13 @@ def test_a_second_fit_of_the_same_model_compiles_nothing_and_gives_the_same_draw
 def test_update_with_new_data_of_the_same_shape_compiles_nothing(monkeypatch):
     """brms's update(newdata=): the prior table, settings and seed are kept; the slopes keep
     the first fit's sampler coordinates, so that new covariate values are data."""
-    import nutpie
-
     from bayesml import sampling
 
     sleep = bm.datasets.load("sleepstudy")
     calls = []
-    compile_ = nutpie.compile_pymc_model
+    compile_ = sampling.compile_numba
     monkeypatch.setattr(
-        nutpie, "compile_pymc_model", lambda m, **kw: calls.append(m) or compile_(m, **kw)
+        sampling, "compile_numba", lambda m, key: calls.append(m) or compile_(m, key)
     )
     monkeypatch.setattr(sampling, "_COMPILED", type(sampling._COMPILED)())
     f = "Reaction ~ Days + (1 | Subject)"
