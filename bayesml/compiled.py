@@ -10,7 +10,7 @@ table of pointers and shapes; Numba caches them beside that source. A later proc
 same model structure loads the machine code and skips PyTensor's graph compilation too (the
 layout of the sampler's space is stored beside the code).
 
-The cache lives in ``$BAYESML_CACHE_DIR`` (default ``~/.cache/bayesml``); its key is the
+The cache lives in ``$BAYESML_CACHE_DIR`` (default ``~/.cache/bayesml/compiled``); its key is the
 model fingerprint (graph, constants, data shapes, coordinates) and the versions of the
 compiling libraries. ``BAYESML_CACHE_DIR=`` (empty) turns the disk cache off.
 """
@@ -42,7 +42,7 @@ def cache_dir() -> Path | None:
     value = os.environ.get("BAYESML_CACHE_DIR")
     if value is None:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        return Path(base) / "bayesml"
+        return Path(base) / "bayesml" / "compiled"
     return Path(value) if value else None
 
 

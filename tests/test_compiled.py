@@ -112,7 +112,7 @@ def test_cache_folder_follows_the_environment(monkeypatch, tmp_path):
     assert cache_dir() is None
     monkeypatch.delenv("BAYESML_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert cache_dir() == tmp_path / "xdg" / "bayesml"
+    assert cache_dir() == tmp_path / "xdg" / "bayesml" / "compiled"
 
 
 SCRIPT = textwrap.dedent(
