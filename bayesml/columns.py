@@ -21,6 +21,7 @@ from ._rformat import r_collate
 
 __all__ = [
     "DataError",
+    "as_pandas",
     "MissingColumnError",
     "POLY",
     "PolyContrast",
@@ -33,6 +34,36 @@ __all__ = [
     "row_text",
     "with_r_factors",
 ]
+
+
+def as_pandas(data, argument: str = "data") -> pd.DataFrame:
+    """A pandas DataFrame of ``data``: pandas as it is; polars, pyarrow and any other table
+    narwhals reads, converted column by column.
+
+    Text categories without a declared order (polars ``Categorical``, pyarrow dictionaries)
+    become text, so that their levels are sorted as R sorts a character column; a polars
+    ``Enum`` keeps its declared order (the first value is the reference level) as an unordered
+    pandas ``Categorical``, R's ``factor(x, levels = ...)``; polynomial contrasts come from an
+    ordered pandas ``Categorical``.
+    """
+    if isinstance(data, pd.DataFrame):
+        return data
+    import narwhals as nw
+
+    try:
+        frame = nw.from_native(data, eager_only=True)
+    except TypeError:
+        raise TypeError(
+            f"{argument} must be a pandas, polars or pyarrow table, got {type(data).__name__}."
+        ) from None
+    unordered = [name for name, dtype in frame.schema.items() if dtype == nw.Categorical]
+    enums = [name for name, dtype in frame.schema.items() if dtype == nw.Enum]
+    if unordered:
+        frame = frame.with_columns(nw.col(*unordered).cast(nw.String))
+    out = frame.to_pandas()
+    for name in enums:  # R's factor(x, levels = ...): treatment contrasts, not polynomial
+        out[name] = out[name].cat.as_unordered()
+    return out
 
 
 class MissingColumnError(KeyError):

@@ -1,33 +1,59 @@
-"""Datasets of the seed document: the bundled sleepstudy and a download-and-cache loader.
+"""Datasets of the seed document, described by the registry ``data/registry.toml``.
 
-``load("sleepstudy")`` reads the copy shipped in ``bayesml/data``. The course datasets
-(rats, alcohol, classroom, blp-short2, mathachieve, mathachieveschool) are looked up in the
-data home (``$BAYESML_DATA``, else the user cache folder) and otherwise downloaded from their
-public URL, checked against their sha256 sum and cached.
+The registry gives each dataset's public URL, sha256 sum, source, licence and columns with
+their types (which integer-looking columns are grouping codes). ``load("sleepstudy")`` reads
+the copy bundled in the package's ``data`` folder; the course datasets (rats, alcohol,
+classroom, blp-short2, mathachieve, mathachieveschool) are looked up in the data home
+(``$BAYESML_DATA``, else the user cache folder) and otherwise downloaded from their URL,
+checked against their sha256 sum and cached.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import tomllib
 import urllib.request
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["BUNDLED", "REMOTE", "data_home", "load"]
+__all__ = ["Dataset", "data_home", "load", "registry"]
 
 BUNDLED_DIR = Path(__file__).parent / "data"
-BUNDLED = ("sleepstudy",)
-URL = "https://raw.githubusercontent.com/mark-andrews/immr05/main/data/{name}.csv"
-REMOTE: dict[str, str] = {
-    "alcohol": "47546d91bb248bd344fde4d38ced6e4be6fb0ebb90439291f34bcd9e4b8a887e",
-    "blp-short2": "1e16a2756551a7c7f3cdae6aff96ef55b3a4ee7b562fce5ce3cb923683668d9d",
-    "classroom": "3d4f6574ba1ee04468f5bf24b1f2cdee8d20158ab479f06c1f47fa210f70c33c",
-    "mathachieve": "e9d7cfdc6d0a302a8d769df4dc29a7dddb0b480668ca2300311a0bd66fe62e2f",
-    "mathachieveschool": "a7d66c1580ef913676cd302d5c095f6ba90959ba00196b67b27d982bfdbe89af",
-    "rats": "d70191d32ee73d3148965f9932300df8d22e197bea59f85b57b8176ac45c6d86",
-}
+COLUMN_TYPES = ("float", "integer", "text", "category")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One registry entry: where the data come from and what their columns hold."""
+
+    name: str
+    url: str
+    sha256: str
+    source: str
+    licence: str
+    columns: dict[str, str]
+    bundled: bool = False
+    join: dict[str, str] = field(default_factory=dict)
+
+
+@cache
+def registry() -> dict[str, Dataset]:
+    """The datasets ``load`` knows, by name (read from ``data/registry.toml``)."""
+    with open(BUNDLED_DIR / "registry.toml", "rb") as f:
+        entries = tomllib.load(f)
+    out = {}
+    for name, entry in entries.items():
+        bad = {c: t for c, t in entry["columns"].items() if t not in COLUMN_TYPES}
+        if bad:
+            raise ValueError(f"registry: dataset '{name}' has unknown column types {bad}.")
+        out[name] = Dataset(name=name, **entry)
+    return out
+
+
 # The seed document's models and the dataset each is fitted to (tests, benchmarks).
 SEED_MODELS: dict[str, str] = {
     "rats": "rats",
@@ -44,8 +70,6 @@ SEED_MODELS: dict[str, str] = {
     "sleep_glmm": "sleepstudy",
 }
 GAUSSIAN_SEED_MODELS = tuple(m for m in SEED_MODELS if m not in ("rats", "sleep_glmm"))
-# Column types as the seed document uses them: grouping codes are categories, not numbers.
-CATEGORICAL = {"sleepstudy": ["Subject"], "rats": ["batch"]}
 
 
 def seed_model_data(model: str) -> pd.DataFrame:
@@ -73,34 +97,55 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _fetch(name: str) -> Path:
+def _fetch(entry: Dataset) -> Path:
     home = data_home()
-    path = home / f"{name}.csv"
+    path = home / f"{entry.name}.csv"
     if path.exists():
         return path
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bayesml"
-    cached = cache / f"{name}.csv"
+    cache_folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bayesml"
+    cached = cache_folder / f"{entry.name}.csv"
     if cached.exists():
         return cached
-    cache.mkdir(parents=True, exist_ok=True)
+    cache_folder.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(".part")
     try:
-        urllib.request.urlretrieve(URL.format(name=name), tmp)  # noqa: S310 - fixed https URL
+        urllib.request.urlretrieve(entry.url, tmp)  # noqa: S310 - https URL from the registry
     except OSError as err:
         raise OSError(
-            f"Dataset '{name}' is not in {home} and could not be downloaded ({err}). "
+            f"Dataset '{entry.name}' is not in {home} and could not be downloaded ({err}). "
             "Set BAYESML_DATA to a folder holding the CSV files."
         ) from err
     got = _sha256(tmp)
-    if got != REMOTE[name]:
+    if got != entry.sha256:
         tmp.unlink(missing_ok=True)
-        raise OSError(f"Downloaded '{name}' has sha256 {got}, expected {REMOTE[name]}.")
+        raise OSError(f"Downloaded '{entry.name}' has sha256 {got}, expected {entry.sha256}.")
     tmp.replace(cached)
     return cached
 
 
+def _typed(df: pd.DataFrame, entry: Dataset, path: Path) -> pd.DataFrame:
+    """The columns with the registry's types; a column the registry names but the file lacks
+    (or one that will not convert) is an error naming the file."""
+    missing = [c for c in entry.columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path} lacks the column(s) {', '.join(missing)} of '{entry.name}'.")
+    for col, kind in entry.columns.items():
+        try:
+            if kind == "category":
+                df[col] = df[col].astype(str)
+            elif kind == "integer":
+                df[col] = df[col].astype("int64")
+            elif kind == "float":
+                df[col] = df[col].astype("float64")
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"{path}: column '{col}' of '{entry.name}' is not {kind} ({err})."
+            ) from err
+    return df
+
+
 def load(name: str) -> pd.DataFrame:
-    """Load a dataset of the seed document by name.
+    """Load a dataset of the registry by name.
 
     ``"mathachieve"`` returns the pupils joined with their schools (``mathachieveschool``),
     as the seed's school-level models need.
@@ -109,19 +154,18 @@ def load(name: str) -> pd.DataFrame:
     ------
     KeyError
         An unknown name (the known ones are listed).
+    OSError
+        A file whose sha256 sum is not the registry's, or a download that failed.
     """
-    if name in BUNDLED:
-        df = pd.read_csv(BUNDLED_DIR / f"{name}.csv")
-    elif name in REMOTE:
-        path = _fetch(name)
-        if _sha256(path) != REMOTE[name]:
-            raise OSError(f"{path} does not match the published sha256 sum of '{name}'.")
-        df = pd.read_csv(path)
-        if name == "mathachieve":
-            df = df.merge(load("mathachieveschool"), on="school", how="left")
-    else:
-        raise KeyError(f"Unknown dataset '{name}'; known: {', '.join((*BUNDLED, *REMOTE))}.")
-    for col in CATEGORICAL.get(name, []):
-        df[col] = df[col].astype(str)
+    known = registry()
+    if name not in known:
+        raise KeyError(f"Unknown dataset '{name}'; known: {', '.join(known)}.")
+    entry = known[name]
+    path = BUNDLED_DIR / f"{name}.csv" if entry.bundled else _fetch(entry)
+    if _sha256(path) != entry.sha256:
+        raise OSError(f"{path} does not match the published sha256 sum of '{name}'.")
+    df = _typed(pd.read_csv(path), entry, path)
+    if entry.join:
+        df = df.merge(load(entry.join["dataset"]), on=entry.join["on"], how="left")
     df.attrs["name"] = name
     return df

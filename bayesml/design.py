@@ -19,7 +19,13 @@ from formulae import design_matrices
 
 from ._rformat import r_num
 from .additions import addition_columns, check_against_response, column_values, read_additions
-from .columns import DataError, check_column_names, check_column_types, first_rows
+from .columns import (
+    DataError,
+    as_pandas,
+    check_column_names,
+    check_column_types,
+    first_rows,
+)
 from .families import FAMILIES, Family, ResponseData, get_family
 from .formula import BrmsFormula, FormulaError, PredictorFormula, parse_formula
 from .terms import PREDICTOR_TERMS
@@ -271,8 +277,7 @@ def make_design(
     """
     f = parse_formula(formula)
     fam = get_family(family)
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}.")
+    data = as_pandas(data)
     _check_dpars(f, fam)
     needed = formula_columns(f)
     _claim_intercept(needed, data, f)

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import xarray as xr
 
 from . import criteria, plots, predict
 from ._rformat import format_table, r_num
+from .display import html_table, html_text, summary_cell
 from .model import BrmsModel, make_model, recover_group_effects, recover_latent
 from .persist import read_store, save_fit
 from .priors import PriorTable
@@ -91,6 +93,13 @@ def _sample_coords(ds: xr.Dataset) -> dict:
     return {k: ds.coords[k].values for k in SAMPLE_DIMS if k in ds.coords}
 
 
+SUMMARY_FOOTER = (
+    "Draws were sampled using sampling(NUTS). For each parameter, Bulk_ESS",
+    "and Tail_ESS are effective sample size measures, and Rhat is the potential",
+    "scale reduction factor on split chains (at convergence, Rhat = 1).",
+)
+
+
 @dataclass
 class Summary:
     """brms-style summary: sections of DataFrames with Estimate … Tail_ESS."""
@@ -107,51 +116,54 @@ class Summary:
 
     def _block(self, df: pd.DataFrame) -> list[str]:
         cols = list(df.columns)
-        rows = []
-        for _, row in df.iterrows():
-            cells = []
-            for c in cols:
-                v = row[c]
-                fmt = "{:.0f}" if c in ("Bulk_ESS", "Tail_ESS") else "{:.2f}"
-                cells.append("NA" if pd.isna(v) else fmt.format(v))
-            rows.append(cells)
+        rows = [[summary_cell(c, row[c]) for c in cols] for _, row in df.iterrows()]
         return format_table(cols, rows, row_names=[str(i) for i in df.index])
 
-    def lines(self) -> list[str]:
-        out = list(self.header) + [""]
+    def sections(self) -> list[tuple[str, str, pd.DataFrame]]:
+        """(section title, subtitle, table) in brms's order; the subtitle names a grouping
+        factor and its number of levels."""
+        out = []
         for title, table in (
             ("Smooth Terms: ", self.smooth),
             ("Gaussian Process Terms: ", self.gp),
         ):
             if table is not None and len(table):
-                out.append(title)
-                out.extend(self._block(table))
-                out.append("")
-        if self.groups:
-            out.append("Group-Level Effects: ")
-            for g, (n, df) in self.groups.items():
-                out.append(f"~{g} (Number of levels: {n}) ")
-                out.extend(self._block(df))
-                out.append("")
+                out.append((title, "", table))
+        for g, (n, df) in self.groups.items():
+            out.append(("Group-Level Effects: ", f"~{g} (Number of levels: {n}) ", df))
         if len(self.fixed):
-            out.append("Population-Level Effects: ")
-            out.extend(self._block(self.fixed))
-            out.append("")
+            out.append(("Population-Level Effects: ", "", self.fixed))
         if self.simplex is not None and len(self.simplex):
-            out.append("Simplex Parameters: ")
-            out.extend(self._block(self.simplex))
-            out.append("")
+            out.append(("Simplex Parameters: ", "", self.simplex))
         if len(self.family_specific):
-            out.append("Family Specific Parameters: ")
-            out.extend(self._block(self.family_specific))
+            out.append(("Family Specific Parameters: ", "", self.family_specific))
+        return out
+
+    def lines(self) -> list[str]:
+        out = list(self.header) + [""]
+        previous = None
+        for title, subtitle, table in self.sections():
+            if title != previous:
+                out.append(title)
+                previous = title
+            if subtitle:
+                out.append(subtitle)
+            out.extend(self._block(table))
             out.append("")
-        out += [
-            "Draws were sampled using sampling(NUTS). For each parameter, Bulk_ESS",
-            "and Tail_ESS are effective sample size measures, and Rhat is the potential",
-            "scale reduction factor on split chains (at convergence, Rhat = 1).",
-        ]
+        out += list(SUMMARY_FOOTER)
         out += self.notes
         return out
+
+    def _repr_html_(self) -> str:
+        parts = [html_text(self.header)]
+        previous = None
+        for title, subtitle, table in self.sections():
+            if title != previous:
+                parts.append(f"<h4>{html.escape(title.strip())}</h4>")
+                previous = title
+            parts.append(html_table(table, caption=subtitle.strip()))
+        parts.append(html_text([" ".join(SUMMARY_FOOTER), *self.notes]))
+        return '<div class="bayesml-summary">' + "".join(parts) + "</div>"
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
@@ -379,6 +391,9 @@ class Fit:
 
     def __repr__(self) -> str:
         return str(self.summary())
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
 
     def fixef(self, summary: bool = True, prob: float = 0.95, robust: bool = False):
         """Population-level effects (brms's ``fixef``): rows = coefficients."""

@@ -23,6 +23,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from .columns import as_pandas
 from .design import Design, GroupBlock, make_design, new_data_design
 from .families import LINKS
 from .formula import parse_formula
@@ -204,8 +205,7 @@ def _prediction_model(
         pdesign = replace(fit.design, blocks=blocks)
         new_levels: dict[int, tuple[str, ...]] = {}
     else:
-        if not isinstance(newdata, pd.DataFrame):
-            raise TypeError(f"newdata must be a pandas DataFrame, got {type(newdata).__name__}.")
+        newdata = as_pandas(newdata, "newdata")
         pdesign, new_levels = new_data_design(fit.design, newdata, blocks, allow_new_levels)
     # effects left out by re_formula inside a kept block contribute nothing
     masked = []

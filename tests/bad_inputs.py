@@ -233,7 +233,7 @@ CASES: list[Case] = [
         "data not a DataFrame",
         lambda c: _mm("Reaction ~ Days", [1, 2]),
         TypeError,
-        r"data must be a pandas DataFrame, got list",
+        r"data must be a pandas, polars or pyarrow table, got list",
     ),
     Case(
         "data",
@@ -603,7 +603,7 @@ CASES: list[Case] = [
         "newdata not a DataFrame",
         lambda c: c.fit.posterior_epred({"Days": [1]}),
         TypeError,
-        r"newdata must be a pandas DataFrame, got dict",
+        r"newdata must be a pandas, polars or pyarrow table, got dict",
         needs_fit=True,
     ),
     Case(

@@ -117,3 +117,42 @@ def test_zero_intercept_is_brms_uncentred_intercept(data):
     design = bm.make_design("Reaction ~ 0 + Intercept + Days", data)
     assert design.fixed.coefs == ("Intercept", "Days") and not design.fixed.intercept
     np.testing.assert_array_equal(design.fixed.X[:, 0], np.ones(len(data)))
+
+
+# -- polars and pyarrow tables ---------------------------------------------------------------
+
+
+def test_polars_and_pyarrow_tables_give_the_same_draws_as_pandas(sleep):
+    pl = pytest.importorskip("polars")
+    pa = pytest.importorskip("pyarrow")
+    kw = dict(chains=2, iter=400, seed=4, progressbar=False)
+    f = "Reaction ~ Days + (Days | Subject)"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        base = bm.brm(f, sleep, **kw)
+        for table in (pl.from_pandas(sleep), pa.Table.from_pandas(sleep)):
+            other = bm.brm(f, table, **kw)
+            for name in ("b_Days", "sd_Subject__Days", "sigma", "r_Subject"):
+                np.testing.assert_array_equal(other.posterior[name], base.posterior[name])
+            new = table.slice(0, 3) if hasattr(table, "slice") else table[:3]
+            np.testing.assert_array_equal(
+                base.posterior_epred(new), base.posterior_epred(sleep.iloc[:3])
+            )
+
+
+def test_polars_categories_follow_r_text_order_and_enums_their_declared_order():
+    pl = pytest.importorskip("polars")
+    rng = np.random.default_rng(3)
+    g = ["c", "a", "b", "c", "b", "a"] * 5
+    y = rng.normal(size=len(g))
+    unordered = pl.DataFrame({"y": y, "g": pl.Series(g, dtype=pl.Categorical)})
+    declared = pl.DataFrame({"y": y, "g": pl.Series(g, dtype=pl.Enum(["c", "a", "b"]))})
+    # text order a < b < c: a is the reference level
+    assert bm.get_prior("y ~ g", unordered).to_frame().coef.tolist() == ["", "gb", "gc", "", ""]
+    # the Enum's order c, a, b: c is the reference level, treatment contrasts as in R
+    assert bm.get_prior("y ~ g", declared).to_frame().coef.tolist() == ["", "ga", "gb", "", ""]
+
+
+def test_a_table_narwhals_cannot_read_is_refused_by_name():
+    with pytest.raises(TypeError, match="data must be a pandas, polars or pyarrow table, got dict"):
+        bm.get_prior("y ~ x", {"y": [1.0, 2.0], "x": [0.0, 1.0]})

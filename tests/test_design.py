@@ -129,6 +129,6 @@ def test_functions_in_formulas(sleep):
     assert d.y[0] == pytest.approx(np.log(249.56))
 
 
-def test_data_must_be_a_dataframe():
-    with pytest.raises(TypeError, match="pandas DataFrame"):
+def test_data_must_be_a_table():
+    with pytest.raises(TypeError, match="data must be a pandas, polars or pyarrow table, got dict"):
         make_design("y ~ x", {"y": [1.0], "x": [2.0]})
