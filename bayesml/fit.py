@@ -565,11 +565,18 @@ class Fit:
         return save_fit(self, path, overwrite)
 
     @classmethod
-    def from_saved(cls, model: BrmsModel, idata, settings: SamplerSettings, data_name: str):
+    def from_saved(
+        cls,
+        model: BrmsModel,
+        idata,
+        settings: SamplerSettings,
+        data_name: str,
+        seed: int | None = None,
+    ):
         """A fit from draws already under brms's names (``bayesml.load``)."""
         fit = cls.__new__(cls)
         fit.model, fit.idata, fit.settings, fit.data_name = model, idata, settings, data_name
-        fit.seed = None
+        fit.seed = seed
         _set_observed_data(fit.idata, model)
         fit._diag = None
         fit._diag_error = None
@@ -652,6 +659,6 @@ def load(path) -> Fit:
     """
     saved = read_store(path)
     bm = make_model(saved.formula, saved.data, saved.family, saved.priors, saved.group_effects)
-    fit = Fit.from_saved(bm, saved.tree, saved.settings, saved.data_name)
+    fit = Fit.from_saved(bm, saved.tree, saved.settings, saved.data_name, saved.seed)
     fit.signature = saved.signature
     return fit

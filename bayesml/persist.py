@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -245,13 +246,18 @@ def save_fit(fit, path, overwrite: bool = False) -> Path:
         "settings": fit.settings.__dict__,
         "data_name": fit.data_name,
         "signature": getattr(fit, "signature", ""),
+        "seed": fit.seed,  # update() of a loaded fit samples with the same seed
     }
     tree = fit.idata.copy()
     tree.attrs = {**tree.attrs, "bayesml": json.dumps(meta)}
     tree[DATA_GROUP] = encode_data(fit.model.design.data)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
     try:
-        tree.to_zarr(tmp)
+        with warnings.catch_warnings():
+            # xarray consolidates the metadata (one read on load); zarr 3 notes that its
+            # format does not specify that yet, on every save
+            warnings.filterwarnings("ignore", "Consolidated metadata", UserWarning)
+            tree.to_zarr(tmp)
         _replace(tmp, path)
     finally:
         if tmp.exists():
@@ -291,6 +297,7 @@ class SavedFit:
     settings: SamplerSettings
     data_name: str
     signature: str
+    seed: int | None = None
 
 
 def read_store(path) -> SavedFit:
@@ -334,6 +341,7 @@ def read_store(path) -> SavedFit:
             SamplerSettings(**meta["settings"]),
             meta["data_name"],
             meta.get("signature", ""),
+            meta.get("seed"),
         )
     except (KeyError, ValueError, TypeError) as err:
         raise FitStoreError(f"The saved fit at '{path}' is damaged: {err}") from err
