@@ -15,9 +15,18 @@ import re
 import numpy as np
 import pandas as pd
 from formulae import design_matrices, model_description
+from formulae.transforms import register_stateful_transform
 
 from .._rformat import r_num
-from ..columns import POLY, DataError, PolyContrast, first_rows, ordered_factors, with_r_factors
+from ..columns import (
+    POLY,
+    DataError,
+    PolyContrast,
+    first_rows,
+    ordered_factors,
+    r_levels,
+    with_r_factors,
+)
 from ..formula import FormulaError
 
 __all__ = [
@@ -45,6 +54,41 @@ FORMULA_NAMESPACE = {
     "abs": np.abs,
     "inv_logit": lambda x: 1 / (1 + np.exp(-np.asarray(x))),
 }
+
+
+def factor(x) -> pd.Categorical:
+    """R's ``factor(x)``: the values as a categorical with R's level order (numbers in numeric
+    order, text as R sorts it); the first level is the reference."""
+    series = pd.Series(np.asarray(x) if not isinstance(x, pd.Series) else x)
+    # formulae keeps the category order of an ordered Categorical only (see with_r_factors)
+    return pd.Categorical(series, categories=r_levels(series), ordered=True)
+
+
+FORMULA_NAMESPACE["factor"] = factor
+
+# R's scale(): formulae's own scale() divides by the sd with n in the denominator
+RSCALE = "Rscale"
+
+
+@register_stateful_transform
+class RScale:
+    """R's ``scale(x)``: centred at the data's mean and divided by its sd (n - 1), the same
+    mean and sd on new data."""
+
+    __transform_name__ = RSCALE
+
+    def __init__(self):
+        self.mean: float | None = None
+        self.sd: float | None = None
+
+    def __call__(self, x):
+        x = np.asarray(x, dtype=float)
+        if self.mean is None:
+            self.mean = float(np.mean(x))
+            self.sd = float(np.std(x, ddof=1))
+        return (x - self.mean) / self.sd
+
+
 # formulae's own names in a design: R's polynomial contrasts for ordered factors
 _FORMULAE_NAMESPACE = {**FORMULA_NAMESPACE, POLY: PolyContrast()}
 # brms's `0 + Intercept` term is evaluated as this column of ones (formulae reserves the name)
@@ -90,7 +134,7 @@ class Matrix:
 def formula_variables(expr: str, what: str, formula: str) -> list[str]:
     """The data columns a formulae expression uses."""
     try:
-        names = model_description(expr).var_names
+        names = model_description(_power_in_calls(expr)).var_names
     except Exception as err:  # formulae's parse errors have several types
         raise FormulaError(f"Cannot read {what} '{expr}': {err}", formula) from err
     return sorted(n for n in names if n and n not in FORMULA_NAMESPACE)
@@ -109,19 +153,36 @@ def _formulae_expression(expr: str, data: pd.DataFrame) -> str:
     """brms's terms in formulae's words: ``Intercept`` as a column of ones, ordered factors with
     R's polynomial contrasts."""
     expr = re.sub(r"(?<![\w.`])Intercept(?![\w.(`])", INTERCEPT_COLUMN, expr)
+    expr = re.sub(r"(?<![\w.`])scale\(", f"{RSCALE}(", expr)
+    expr = _power_in_calls(expr)
     for col in data.attrs.get("ordered_factors", ()):
         if re.fullmatch(r"[A-Za-z][\w.]*", str(col)):
             expr = re.sub(rf"(?<![\w.`]){re.escape(col)}(?![\w.(`])", f"C({col}, {POLY})", expr)
     return expr
 
 
+def _power_in_calls(expr: str) -> str:
+    """R's ``^`` in formulae's words, ``**``: a power inside a call (``I(x^2)``) and the
+    interactions of a sum outside one (``(a + b)^2``: main effects and two-way interactions),
+    the two meanings R gives it."""
+    return expr.replace("^", "**")
+
+
 _POLY_NAME = re.compile(rf"C\((.+?), {POLY}\)(?:\[([^\]]*)\])?")
+# formulae numbers poly()'s columns from 0, R from 1
+_POLY_COLUMN = re.compile(r"^(poly\(.*\))\[(\d+)\]$")
 
 
 def _user_text(name: str) -> str:
-    """A formulae term or column name as the user wrote it (``x.L`` for an ordered factor)."""
+    """A formulae term or column name as the user wrote it (``x.L`` for an ordered factor,
+    ``I(x^2)``, ``scale(x)``, ``poly(x, 2)1``)."""
     name = _POLY_NAME.sub(lambda m: m.group(1) + (m.group(2) or ""), name)
-    return name.replace(INTERCEPT_COLUMN, "Intercept")
+    name = name.replace(INTERCEPT_COLUMN, "Intercept").replace(f"{RSCALE}(", "scale(")
+    name = name.replace(" ** ", "^").replace("**", "^")
+    poly = _POLY_COLUMN.match(name)
+    if poly:
+        name = f"{poly[1]}{int(poly[2]) + 1}"
+    return name
 
 
 def _r_order(terms: dict) -> list[str]:
