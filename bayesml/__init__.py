@@ -28,6 +28,16 @@ from .families import (
 )
 from .fit import Fit, Summary, load
 from .formula import BrmsFormula, FormulaError, GroupTerm, bf, parse_formula
+from .interpret import (
+    avg_comparisons,
+    avg_predictions,
+    avg_slopes,
+    comparisons,
+    datagrid,
+    posterior_draws,
+    predictions,
+    slopes,
+)
 from .model import BrmsModel, build_model, make_model, model_code
 from .model_priors import default_priors, get_prior, validate_prior
 from .persist import FitStoreError
@@ -116,4 +126,12 @@ __all__ = [
     "sample",
     "sample_prior_only",
     "validate_prior",
+    "predictions",
+    "avg_predictions",
+    "comparisons",
+    "avg_comparisons",
+    "slopes",
+    "avg_slopes",
+    "datagrid",
+    "posterior_draws",
 ]
