@@ -124,7 +124,9 @@ def _parse_hypothesis(h) -> tuple[str, str, str]:
         if not side:
             raise ValueError(f"Cannot read hypothesis '{h}': a side is empty; {_HYPOTHESIS_HELP}.")
         try:
-            tree = ast.parse(side.replace("^", "**"), mode="eval")
+            # interaction names such as ses:himinty are one parameter (brms reads them so)
+            plain = re.sub(r"(?<=[\w.\]]):(?=[A-Za-z_.])", "__", side)
+            tree = ast.parse(plain.replace("^", "**"), mode="eval")
         except SyntaxError:
             raise ValueError(
                 f"Cannot read hypothesis '{h}': '{side}' is not an arithmetic expression of "

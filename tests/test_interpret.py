@@ -137,3 +137,15 @@ def test_link_scale_and_result_without_draws(fit, data):
         posterior_draws(pd.DataFrame({"a": [1]}))
     with pytest.raises(ValueError, match="type must be 'response' or 'link'"):
         predictions(fit, type="prob")
+
+
+def test_brms_hypothesis_reads_interaction_names(data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = bm.brm("Reaction ~ Days * phase", data, chains=2, iter=400, seed=2,
+                     progressbar=False)  # fmt: skip
+    res = fit.hypothesis(["Days:phasemid < 0", "Days:phasemid - Days:phaselate = 0"])
+    b = fit.draws("b_Days:phasemid")
+    assert res["Estimate"].iloc[0] == pytest.approx(b.mean(), rel=1e-12)
+    diff = b - fit.draws("b_Days:phaselate")
+    assert res["Estimate"].iloc[1] == pytest.approx(diff.mean(), rel=1e-12)

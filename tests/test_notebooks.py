@@ -73,3 +73,20 @@ def test_notebook_runs_quietly_and_shows_its_results(path, tmp_path):
     text = _outputs_text(nb)
     for expected in SHOWS[path.stem]:
         assert expected in text, f"{path.name} does not show {expected!r}"
+
+
+@pytest.mark.slow
+def test_progress_in_a_kernel_is_nutpies_html_without_warnings(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    code = ('import bayesml as bm\nsleep = bm.datasets.load("sleepstudy")\n'
+            'fit = bm.brm("Reaction ~ Days + (1 | Subject)", sleep, seed=1)')  # fmt: skip
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3").execute()
+    outputs = nb.cells[0]["outputs"]
+    html = [o["data"].get("text/html", "") for o in outputs if o["output_type"] == "display_data"]
+    assert any("Sampler Progress" in h for h in html)  # nutpie's own HTML progress
+    stderr = [o["text"] for o in outputs if o.get("name") == "stderr"]
+    assert not any("ipywidgets" in t or "IProgress" in t for t in stderr)
+    # anything else on stderr could only be a convergence warning about this fit
+    assert all("ConvergenceWarning" in t for t in stderr)
