@@ -270,11 +270,7 @@ def comparisons(
     """Differences in the expected response when a variable changes, row by row: ``term``,
     ``contrast``, ``estimate``, ``conf.low``, ``conf.high`` and the data's columns."""
     frame, draws = _compare(fit, variables, newdata, type, False, None, kw)
-    if by is not None and by is not False:
-        return _hypothesis(_grouped(frame, draws, by, prob), hypothesis, prob)
-    frame.insert(0, "rowid", np.tile(np.arange(1, len(frame) // _n_contrasts(frame) + 1),
-                                     _n_contrasts(frame)))  # fmt: skip
-    return _hypothesis(_result(frame, draws, prob), hypothesis, prob)
+    return _unit_level(frame, draws, by, hypothesis, prob)
 
 
 def avg_comparisons(
@@ -293,11 +289,7 @@ def slopes(
     """Derivatives of the expected response with respect to numeric variables, row by row
     (centred finite differences)."""
     frame, draws = _compare(fit, variables, newdata, type, True, eps, kw)
-    if by is not None and by is not False:
-        return _hypothesis(_grouped(frame, draws, by, prob), hypothesis, prob)
-    frame.insert(0, "rowid", np.tile(np.arange(1, len(frame) // _n_contrasts(frame) + 1),
-                                     _n_contrasts(frame)))  # fmt: skip
-    return _hypothesis(_result(frame, draws, prob), hypothesis, prob)
+    return _unit_level(frame, draws, by, hypothesis, prob)
 
 
 def avg_slopes(
@@ -309,8 +301,14 @@ def avg_slopes(
     return _hypothesis(_grouped(frame, draws, by, prob), hypothesis, prob)
 
 
-def _n_contrasts(frame: pd.DataFrame) -> int:
-    return frame[["term", "contrast"]].drop_duplicates().shape[0]
+def _unit_level(frame, draws, by, hypothesis, prob) -> pd.DataFrame:
+    """Row-by-row comparisons or slopes (``rowid`` numbers the data's rows within each term
+    and contrast), or their averages within ``by`` groups."""
+    if by is not None and by is not False:
+        return _hypothesis(_grouped(frame, draws, by, prob), hypothesis, prob)
+    n = frame[["term", "contrast"]].drop_duplicates().shape[0]
+    frame.insert(0, "rowid", np.tile(np.arange(1, len(frame) // n + 1), n))
+    return _hypothesis(_result(frame, draws, prob), hypothesis, prob)
 
 
 def _grouped(frame: pd.DataFrame, draws: np.ndarray, by, prob: float) -> pd.DataFrame:
