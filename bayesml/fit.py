@@ -539,7 +539,16 @@ class Fit:
         """Density with trace (brms's ``plot(fit)``) or rank plots per parameter."""
         return plots.plot_fit(self, var_names, kind)
 
-    def pp_check(self, type: str = "dens_overlay", ndraws: int = 10, **kw):  # noqa: A002
+    def mcmc_plot(self, variable=None, type: str = "intervals", **kw):  # noqa: A002
+        """brms's ``mcmc_plot`` (``bayesml.mcmc_plot``)."""
+        return plots.mcmc_plot(self, variable, type, **kw)
+
+    def plot_prior_posterior(self, var_names=None, seed: int | None = None):
+        """Prior beside posterior densities (``bayesml.plot_prior_posterior``)."""
+        return plots.plot_prior_posterior(self, var_names, seed)
+
+    def pp_check(self, type: str = "dens_overlay", ndraws: int | None = None, **kw):  # noqa: A002
+        """brms's ``pp_check`` (``bayesml.pp_check``)."""
         return plots.pp_check(self, type, ndraws, **kw)
 
     def conditional_effects(self, effects=None, **kw):

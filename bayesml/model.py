@@ -521,17 +521,18 @@ def check_identified(design: Design, priors: PriorTable) -> None:
             )
 
 
-def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str, np.ndarray]:
-    """Independent draws from each proper prior, under brms's ``prior_*`` names.
+def prior_draw_names(bm: BrmsModel) -> tuple[dict[str, PriorRow], dict[str, str]]:
+    """Which prior draws brms makes (``sample_prior = "yes"``) and whose prior each is.
 
-    ``prior_b`` (or ``prior_b_<coef>`` where coefficients have different priors),
-    ``prior_Intercept``, ``prior_sd_<group>`` (or ``prior_sd_<group>__<coef>``),
-    ``prior_cor_<group>``, ``prior_<dpar>``; a predicted parameter's classes carry its name
-    (``prior_b_sigma``, ``prior_Intercept_sigma``). Flat priors have no draws.
+    Returns the proper priors to draw, by brms's ``prior_*`` name, and for each parameter
+    whose prior is among them (``b_Days``, ``sd_Subject__Days``, ``cor_Subject__Intercept__Days``,
+    ``sigma``) the name of its prior's draws. The centred intercept's prior
+    (``prior_Intercept``) belongs to no reported parameter.
     """
     pr = bm.priors
     wanted: dict[str, PriorRow] = {}
     families: dict[str, dict[str, PriorRow]] = {}
+    owners: dict[tuple[str, str], list[str]] = {}  # (prefix, key) -> parameters
     for p in bm.registry:
         if p.kind == "cor" or p.default or (p.class_ == "Intercept" and p.coef):
             continue
@@ -548,11 +549,14 @@ def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str,
         else:
             prefix, key = f"prior_{p.class_}{sfx}", ""
         families.setdefault(prefix, {})[key] = row
+        if p.class_ != "Intercept":
+            owners.setdefault((prefix, key), []).append(p.name)
     # brms's order: b, Intercept, sd, then the family's parameters
     rank = {"b": 0, "Intercept": 1, "sd": 2}
     ordered = sorted(
         families.items(), key=lambda kv: rank.get(next(iter(kv[1].values())).class_, 3)
     )
+    of: dict[str, str] = {}
     for prefix, rows in ordered:
         proper = {k: r for k, r in rows.items() if parse_prior(r.prior) is not None}
         if not proper:
@@ -560,11 +564,31 @@ def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str,
         # one draw per class (or group) where the prior is set there; per coefficient where
         # coefficients have priors of their own, as brms names them (prior_b_Days)
         shared = {(r.class_, r.coef, r.group) for r in proper.values()}
-        if len(shared) == 1 and not next(iter(proper.values())).coef and len(proper) == len(rows):
+        one = len(shared) == 1 and not next(iter(proper.values())).coef
+        if one and len(proper) == len(rows):
             wanted[prefix] = next(iter(proper.values()))
+            for k in proper:
+                of.update(dict.fromkeys(owners.get((prefix, k), []), prefix))
         else:
             for k, r in proper.items():
                 wanted[f"{prefix}{k}"] = r
+                of.update(dict.fromkeys(owners.get((prefix, k), []), f"{prefix}{k}"))
+    for p in bm.registry:
+        if p.kind == "cor" and p.group:
+            of[p.name] = f"prior_cor_{p.group}"
+    return wanted, of
+
+
+def prior_draws(bm: BrmsModel, draws: int, seed: int | None = None) -> dict[str, np.ndarray]:
+    """Independent draws from each proper prior, under brms's ``prior_*`` names.
+
+    ``prior_b`` (or ``prior_b_<coef>`` where coefficients have different priors),
+    ``prior_Intercept``, ``prior_sd_<group>`` (or ``prior_sd_<group>__<coef>``),
+    ``prior_cor_<group>``, ``prior_<dpar>``; a predicted parameter's classes carry its name
+    (``prior_b_sigma``, ``prior_Intercept_sigma``). Flat priors have no draws.
+    """
+    pr = bm.priors
+    wanted, _ = prior_draw_names(bm)
     # brms: prior_cor_<g> = lkj_corr_rng(M, eta)[1, 2], M the coefficients of the block
     cor_size = {}
     for b in bm.design.blocks:

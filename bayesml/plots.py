@@ -15,16 +15,22 @@ from .terms.group import effects_name
 __all__ = [
     "conditional_effects",
     "conditional_smooths",
+    "mcmc_plot",
     "plot_fit",
+    "plot_prior_posterior",
     "plot_priors",
     "plot_ranef",
     "pp_check",
     "ppc_bars_data",
+    "predictive_tree",
+    "prior_posterior_tree",
+    "summary_variables",
 ]
 
 
-def plot_priors(model, draws: int = 4000, seed: int | None = None, bins: int = 60):
-    """Histogram densities of every proper prior, one panel per brms ``prior_*`` parameter.
+def plot_priors(model, draws: int = 4000, seed: int | None = None):
+    """The density of every proper prior, one panel per brms ``prior_*`` draw
+    (``prior_draws``), drawn by ArviZ's ``plot_dist``.
 
     Parameters
     ----------
@@ -33,132 +39,120 @@ def plot_priors(model, draws: int = 4000, seed: int | None = None, bins: int = 6
     draws : int
         Independent draws per prior.
     seed : int, optional
-    bins : int
 
     Returns
     -------
-    matplotlib.figure.Figure
-        Panels titled ``prior_b``, ``prior_Intercept``, ``prior_sd_<group>``, ... Flat priors
-        have no density and are listed in the figure's title instead.
+    arviz_plots.PlotCollection
+        Panels titled ``prior_b``, ``prior_Intercept``, ``prior_sd_<group>``, ... Flat
+        priors have no density; they are named in the figure's title.
     """
-    import matplotlib.pyplot as plt
+    import arviz_plots as azp
+    import xarray as xr
 
     bm: BrmsModel = model if isinstance(model, BrmsModel) else model.model
     samples = prior_draws(bm, draws, seed)
-    names = list(samples)
-    if not names:
+    if not samples:
         raise ValueError("Every prior of this model is flat; there is no density to draw.")
-    ncol = min(3, len(names))
-    nrow = math.ceil(len(names) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4 * ncol, 2.8 * nrow), squeeze=False)
-    for ax, name in zip(axes.flat, names, strict=False):
-        x = np.asarray(samples[name], dtype=float)
-        lo, hi = np.quantile(x, [0.005, 0.995])
-        if lo == hi:
-            ax.axvline(lo, color="C0")
-        else:
-            ax.hist(x[(x >= lo) & (x <= hi)], bins=bins, density=True, color="C0", alpha=0.7)
-        ax.set_title(name)
-        ax.set_yticks([])
-    for ax in list(axes.flat)[len(names) :]:
-        ax.set_visible(False)
+    tree = xr.DataTree.from_dict({"posterior": xr.Dataset(
+        {name: (("chain", "draw"), np.asarray(x, dtype=float)[None]) for name, x in samples.items()}
+    )})  # fmt: skip
+    pc = azp.plot_dist(
+        tree, kind="hist",
+        visuals={"credible_interval": False, "point_estimate": False,
+                 "point_estimate_text": False},
+        figure_kwargs={"layout": "constrained"},
+    )  # fmt: skip
     flat = improper_classes(bm.priors, bm.design, bm.family)
-    fig.suptitle("Prior densities" + (f" (flat: {', '.join(flat)})" if flat else ""))
-    fig.tight_layout()
-    return fig
+    figure = pc.viz["figure"].item()
+    figure.suptitle("Prior densities" + (f" (flat: {', '.join(flat)})" if flat else ""))
+    return pc
 
 
-def _kde(x: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    from scipy import stats
+# pp_check's types (brms's names) and how many replicates each uses by default (brms: 10
+# for the overlays, all draws for the summaries)
+_PPC_TYPES = {
+    "dens_overlay": 10, "ecdf_overlay": 10, "hist": 10,
+    "stat": None, "intervals": None, "bars": None, "rootogram": None, "pit_ecdf": None,
+}  # fmt: skip
+_STATS = {"mean": "mean", "median": "median", "sd": "std", "max": np.max, "min": np.min}
 
-    x = np.asarray(x, dtype=float)
-    if np.ptp(x) == 0:
-        return np.zeros_like(grid)
-    return stats.gaussian_kde(x)(grid)
+
+def predictive_tree(fit, ndraws: int | None = None, seed: int | None = None):
+    """The observed response and ``ndraws`` replicated data sets (``posterior_predict``;
+    all draws when None) as an ArviZ DataTree: ``observed_data`` and
+    ``posterior_predictive`` under the response's name, one observation dimension ``obs``."""
+    import xarray as xr
+
+    name = fit.formula.response
+    y = np.asarray(fit.idata["observed_data"][fit.model.response_name])
+    yrep = fit.posterior_predict(ndraws=ndraws, seed=seed)
+    chains = 1 if ndraws is not None else fit.settings.chains
+    yrep = yrep.reshape(chains, -1, *y.shape)
+    dims = tuple(f"obs_dim_{k}" if k else "obs" for k in range(y.ndim))
+    return xr.DataTree.from_dict({
+        "observed_data": xr.Dataset({name: (dims, y)}),
+        "posterior_predictive": xr.Dataset({name: (("chain", "draw", *dims), yrep)}),
+    })  # fmt: skip
 
 
 def pp_check(
-    fit, type: str = "dens_overlay", ndraws: int = 10, stat: str = "mean", seed: int | None = None
-):  # noqa: A002 - brms's argument name
-    """Posterior predictive checks (brms's ``pp_check``): observed response against draws of
-    ``posterior_predict``.
+    fit,
+    type: str = "dens_overlay",  # noqa: A002 - brms's argument name
+    ndraws: int | None = None,
+    stat: str = "mean",
+    prob: float = 0.9,
+    seed: int | None = None,
+):
+    """Posterior predictive checks (brms's ``pp_check``), drawn by ArviZ's plotting library.
 
-    ``type``: ``"dens_overlay"`` (densities of ``ndraws`` replicates over the data's),
-    ``"hist"`` (histograms of the data and of replicates), ``"stat"`` (the distribution of a
-    statistic over all draws, with the data's value), ``"intervals"`` (per-observation 50%
-    and 90% predictive intervals with the data), ``"bars"`` (discrete responses: the count of
-    each value in the data as bars, the replicates' median count and 90% interval as points;
-    the numbers are ``ppc_bars_data``). Returns the matplotlib figure.
+    The observed response against replicated data sets (``posterior_predict``):
+
+    - ``"dens_overlay"`` (default), ``"ecdf_overlay"``, ``"hist"``: the data's density, ECDF
+      or histogram (black) over those of ``ndraws`` replicates (default 10, as brms);
+    - ``"stat"``: the distribution of a statistic (``stat``: mean, median, sd, max, min) over
+      all draws, with the data's value;
+    - ``"intervals"``: per observation, the replicates' 50% and ``prob`` intervals with the
+      data;
+    - ``"bars"`` and ``"rootogram"`` (discrete responses): each value's count in the data
+      and the replicates' median count with its ``prob`` interval, on a linear or a
+      square-root scale (the numbers of ``"bars"``: ``ppc_bars_data``);
+    - ``"pit_ecdf"``: the difference between the ECDF of the probability integral transform
+      values and the uniform one, with a simultaneous band.
+
+    Returns
+    -------
+    arviz_plots.PlotCollection
+        ``pc.show()``, ``pc.savefig(path)``; the drawn elements are in ``pc.viz``.
     """
-    import matplotlib.pyplot as plt
+    import arviz_plots as azp
 
-    if type == "bars":
-        table = ppc_bars_data(fit, seed=seed)
-        fig, ax = plt.subplots(figsize=(6, 4))
-        ax.bar(table["value"], table["observed"], color="C0", alpha=0.5, label="y")
-        ax.errorbar(
-            table["value"], table["median"],
-            yerr=[table["median"] - table["lower"], table["upper"] - table["median"]],
-            fmt="o", color="black", label="y_rep (median, 90%)",
-        )  # fmt: skip
-        ax.set_xlabel(fit.formula.response)
-        ax.set_ylabel("count")
-        ax.legend()
-        fig.tight_layout()
-        return fig
-    y = np.asarray(fit.idata["observed_data"][fit.model.response_name], dtype=float)
-    if type in ("dens_overlay", "hist"):
-        yrep = fit.posterior_predict(ndraws=ndraws, seed=seed).astype(float)
-    elif type in ("stat", "intervals"):
-        yrep = fit.posterior_predict(seed=seed).astype(float)
-    else:
+    if type not in _PPC_TYPES:
+        raise ValueError(f"Unknown pp_check type '{type}'; use {', '.join(_PPC_TYPES)}.")
+    if type == "stat" and stat not in _STATS:
+        raise ValueError(f"stat must be one of {', '.join(_STATS)}, got '{stat}'.")
+    if type in ("bars", "rootogram"):
+        _check_discrete(fit, type)
+    n = _PPC_TYPES[type] if ndraws is None else ndraws
+    tree = predictive_tree(fit, n, seed)
+    if type in ("dens_overlay", "ecdf_overlay", "hist"):
+        kind = {"dens_overlay": "kde", "ecdf_overlay": "ecdf", "hist": "hist"}[type]
+        return azp.plot_ppc_dist(tree, kind=kind, num_samples=n)
+    if type == "stat":
+        return azp.plot_ppc_tstat(tree, t_stat=_STATS[stat])
+    if type == "intervals":
+        return azp.plot_ppc_interval(tree, ci_probs=(0.5, prob), point_estimate="median")
+    if type in ("bars", "rootogram"):
+        scale = "linear" if type == "bars" else "sqrt"
+        return azp.plot_ppc_rootogram(tree, ci_prob=prob, yscale=scale, point_estimate="median")
+    return azp.plot_ppc_pit(tree)
+
+
+def _check_discrete(fit, type: str) -> None:  # noqa: A002
+    if not (fit.family.discrete or fit.family.has_categories or fit.family.response == "binary"):
         raise ValueError(
-            f"Unknown pp_check type '{type}'; use dens_overlay, hist, stat, intervals or bars."
+            f"pp_check(type='{type}') is for discrete responses; family '{fit.family.name}' has "
+            "a continuous one (use 'dens_overlay' or 'hist')."
         )
-    name = fit.formula.response
-    if type == "dens_overlay":
-        fig, ax = plt.subplots(figsize=(6, 4))
-        lo, hi = min(y.min(), yrep.min()), max(y.max(), yrep.max())
-        grid = np.linspace(lo, hi, 256)
-        for row in yrep:
-            ax.plot(grid, _kde(row, grid), color="C0", alpha=0.3, lw=0.8, label="_rep")
-        ax.plot(grid, _kde(y, grid), color="black", lw=2, label="y")
-        ax.set_xlabel(name)
-        ax.set_ylabel("density")
-        ax.set_title(f"y (black) and {len(yrep)} y_rep draws")
-    elif type == "hist":
-        n = min(len(yrep), 8)
-        fig, axes = plt.subplots(1, n + 1, figsize=(2.2 * (n + 1), 2.6), sharex=True)
-        bins = np.histogram_bin_edges(np.concatenate([y, yrep[:n].ravel()]), bins=30)
-        axes[0].hist(y, bins=bins, color="black")
-        axes[0].set_title("y")
-        for i in range(n):
-            axes[i + 1].hist(yrep[i], bins=bins, color="C0")
-            axes[i + 1].set_title(f"y_rep {i + 1}")
-        for ax in axes:
-            ax.set_xlabel(name)
-    elif type == "stat":
-        fn = {"mean": np.mean, "sd": np.std, "median": np.median, "max": np.max, "min": np.min}
-        if stat not in fn:
-            raise ValueError(f"stat must be one of {', '.join(fn)}, got '{stat}'.")
-        t = fn[stat](yrep, axis=1)
-        fig, ax = plt.subplots(figsize=(6, 4))
-        ax.hist(t, bins=40, color="C0")
-        ax.axvline(fn[stat](y), color="black", lw=2)
-        ax.set_xlabel(f"{stat}({name})")
-        ax.set_title(f"T = {stat}: y (line) and y_rep (histogram)")
-    else:
-        fig, ax = plt.subplots(figsize=(7, 4))
-        idx = np.arange(len(y))
-        q = np.quantile(yrep, [0.05, 0.25, 0.75, 0.95], axis=0)
-        ax.vlines(idx, q[0], q[3], color="C0", alpha=0.4, lw=1)
-        ax.vlines(idx, q[1], q[2], color="C0", lw=2.5)
-        ax.plot(idx, y, "o", color="black", ms=2.5)
-        ax.set_xlabel("observation")
-        ax.set_ylabel(name)
-        ax.set_title("y (points) with 50% and 90% predictive intervals")
-    fig.tight_layout()
-    return fig
 
 
 def ppc_bars_data(fit, prob: float = 0.9, seed: int | None = None, ndraws: int | None = None):
@@ -173,11 +167,7 @@ def ppc_bars_data(fit, prob: float = 0.9, seed: int | None = None, ndraws: int |
     """
     import pandas as pd
 
-    if not (fit.family.discrete or fit.family.has_categories or fit.family.response == "binary"):
-        raise ValueError(
-            f"pp_check(type='bars') is for discrete responses; family '{fit.family.name}' has a "
-            "continuous one (use 'dens_overlay' or 'hist')."
-        )
+    _check_discrete(fit, "bars")
     y = np.asarray(fit.idata["observed_data"][fit.model.response_name]).astype(np.int64)
     yrep = fit.posterior_predict(ndraws=ndraws, seed=seed).astype(np.int64)
     values = np.union1d(np.unique(y), np.unique(yrep))
@@ -484,62 +474,134 @@ def _plot_smooth(ax, df, term) -> None:
     ax.set_xlabel(x)
 
 
+def summary_variables(fit) -> list[str]:
+    """The parameters brms's ``plot(fit)`` and ``mcmc_plot(fit)`` show: every scalar
+    parameter of the fit (``b_``, ``bsp_``, ``sd_``, ``cor_``, family parameters), not the
+    centred intercepts, the varying effects or prior draws."""
+    post = fit.posterior
+    return [
+        v for v in post.data_vars
+        if post[v].ndim == 2 and not v.startswith("prior_") and v != "Intercept"
+        and not v.startswith("Intercept[")
+    ]  # fmt: skip
+
+
 def plot_fit(fit, var_names=None, kind: str = "trace"):
-    """Density and trace (``kind="trace"``, brms's ``plot(fit)``) or rank plots
-    (``kind="rank"``: per chain, the histogram of the draws' ranks among all chains, flat when
-    the chains mix) per parameter; one row per parameter."""
-    import matplotlib.pyplot as plt
-    from scipy import stats
+    """brms's ``plot(fit)``: per parameter, its density by chain with the trace
+    (``kind="trace"``) or with the rank ECDF differences by chain (``kind="rank"``: flat
+    within the band when the chains mix). Drawn by ArviZ (``plot_trace_dist`` /
+    ``plot_rank_dist``); returns the ``PlotCollection``."""
+    import arviz_plots as azp
 
     if kind not in ("trace", "rank"):
         raise ValueError(f"kind must be 'trace' or 'rank', got '{kind}'.")
-    post = fit.posterior
-    names = var_names or [
-        v
-        for v in post.data_vars
-        if post[v].ndim == 2
-        and not v.startswith("prior_")
-        and v != "Intercept"
-        and not v.startswith("Intercept[")
-    ]
-    fig, axes = plt.subplots(len(names), 2, figsize=(9, 1.8 * len(names)), squeeze=False)
-    for (ax_d, ax_t), name in zip(axes, names, strict=True):
-        x = post[name].values  # chain, draw
-        lo, hi = np.quantile(x, [0.001, 0.999])
-        grid = np.linspace(lo, hi, 200) if hi > lo else np.array([lo])
-        ranks = stats.rankdata(x.ravel()).reshape(x.shape)
-        edges = np.linspace(0, x.size, 21)
-        for c in range(x.shape[0]):
-            ax_d.plot(grid, _kde(x[c], grid), color=f"C{c}", lw=1)
-            if kind == "trace":
-                ax_t.plot(x[c], color=f"C{c}", lw=0.5, alpha=0.8)
-            else:
-                counts, _ = np.histogram(ranks[c], bins=edges)
-                ax_t.step(edges[:-1], counts, where="post", color=f"C{c}", lw=1)
-        ax_d.set_title(name, fontsize=9)
-        ax_t.set_title(f"{name} ({kind})", fontsize=9)
-    fig.tight_layout()
-    return fig
+    names = list(var_names) if var_names is not None else summary_variables(fit)
+    draw = azp.plot_trace_dist if kind == "trace" else azp.plot_rank_dist
+    return draw(fit.idata, var_names=names)
+
+
+# brms's mcmc_plot types (bayesplot's mcmc_* names) and ArviZ's drawing of each
+_MCMC_TYPES = ("intervals", "areas", "dens", "hist", "trace", "rank", "acf", "pairs")
+
+
+def mcmc_plot(
+    fit,
+    variable=None,
+    type: str = "intervals",  # noqa: A002 - brms's argument name
+    prob: float = 0.5,
+    prob_outer: float = 0.9,
+):
+    """brms's ``mcmc_plot``: the posterior draws of ``variable`` (default: every scalar
+    parameter, as ``summary_variables``) drawn by ArviZ.
+
+    ``type``: ``"intervals"`` (median with ``prob`` and ``prob_outer`` intervals, bayesplot's
+    defaults 0.5 and 0.9, chains combined), ``"areas"`` (ridge densities), ``"dens"``,
+    ``"hist"``, ``"trace"``, ``"rank"``, ``"acf"`` (autocorrelation by chain), ``"pairs"``.
+
+    Returns
+    -------
+    arviz_plots.PlotCollection
+    """
+    import arviz_plots as azp
+
+    if type not in _MCMC_TYPES:
+        raise ValueError(f"Unknown mcmc_plot type '{type}'; use {', '.join(_MCMC_TYPES)}.")
+    if isinstance(variable, str):
+        variable = [variable]
+    names = list(variable) if variable is not None else summary_variables(fit)
+    unknown = [v for v in names if v not in fit.posterior]
+    if unknown:
+        raise ValueError(
+            f"mcmc_plot: the fit has no parameter {', '.join(map(repr, unknown))}; its "
+            f"parameters: {', '.join(summary_variables(fit))}."
+        )
+    dt = fit.idata
+    if type == "intervals":
+        return azp.plot_forest(dt, var_names=names, combined=True,
+                               ci_probs=(prob, prob_outer), point_estimate="median")  # fmt: skip
+    if type == "areas":
+        return azp.plot_ridge(dt, var_names=names, combined=True)
+    if type in ("dens", "hist"):
+        return azp.plot_dist(dt, var_names=names, kind="kde" if type == "dens" else "hist")
+    if type == "trace":
+        return azp.plot_trace(dt, var_names=names)
+    if type == "rank":
+        return azp.plot_rank(dt, var_names=names)
+    if type == "acf":
+        return azp.plot_autocorr(dt, var_names=names)
+    return azp.plot_pair(dt, var_names=names)
+
+
+def prior_posterior_tree(fit, var_names=None, seed: int | None = None):
+    """The fit's draws with independent draws of each parameter's prior beside them, as an
+    ArviZ DataTree (``prior`` and ``posterior`` groups under the parameters' brms names).
+
+    Only parameters with a proper prior of their own are included (the draws of
+    ``prior_draws``: a class's prior is shared by its parameters, a correlation's prior is
+    the LKJ marginal); flat priors and the intercept (whose prior is on the centred
+    intercept) have none.
+    """
+    import xarray as xr
+
+    from .model import prior_draw_names
+
+    _, owner = prior_draw_names(fit.model)
+    names = list(var_names) if var_names is not None else summary_variables(fit)
+    missing = [v for v in names if v not in owner]
+    if var_names is not None and missing:
+        raise ValueError(
+            f"No prior draws for {', '.join(missing)}: flat priors and the intercept have "
+            f"none; parameters with a proper prior: {', '.join(owner)}."
+        )
+    names = [v for v in names if v in owner]
+    if not names:
+        raise ValueError("No parameter of this fit has a proper prior of its own to compare.")
+    n = fit.settings.total_draws
+    samples = prior_draws(fit.model, n, seed)
+    prior = xr.Dataset(
+        {v: (("chain", "draw"), np.asarray(samples[owner[v]]).reshape(1, n)) for v in names}
+    )
+    return xr.DataTree.from_dict({"prior": prior, "posterior": fit.posterior[names]})
+
+
+def plot_prior_posterior(fit, var_names=None, seed: int | None = None):
+    """Each parameter's prior density beside its posterior density (ArviZ's
+    ``plot_prior_posterior``; the draws are ``prior_posterior_tree``'s). Returns the
+    ``PlotCollection``."""
+    import arviz_plots as azp
+
+    tree = prior_posterior_tree(fit, var_names, seed)
+    return azp.plot_prior_posterior(tree, var_names=list(tree["posterior"].data_vars),
+                                    figure_kwargs={"layout": "constrained"})  # fmt: skip
 
 
 def plot_ranef(fit, group: str, prob: float = 0.95):
-    """Forest plot of the varying effects of one group: one panel per coefficient, one
-    interval per level."""
-    import matplotlib.pyplot as plt
+    """The varying effects of one group (``r_<group>``): posterior median with 50% and
+    ``prob`` intervals per level and coefficient, chains combined (ArviZ's forest plot, as
+    brms's ``mcmc_plot(fit, variable = "r_<group>", regex = TRUE)``). Returns the
+    ``PlotCollection``."""
+    import arviz_plots as azp
 
-    table = fit.ranef(prob=prob, groups=[group])[group]
-    coefs = list(dict.fromkeys(c for c, _ in table.columns))
-    lo_name, hi_name = [c for c in table[coefs[0]].columns if c.startswith("Q")]
-    fig, axes = plt.subplots(
-        1, len(coefs), figsize=(4 * len(coefs), 0.25 * len(table) + 1.5), squeeze=False, sharey=True
-    )
-    pos = np.arange(len(table))
-    for ax, c in zip(axes[0], coefs, strict=True):
-        t = table[c]
-        ax.hlines(pos, t[lo_name], t[hi_name], color="C0")
-        ax.plot(t["Estimate"], pos, "o", color="C0", ms=3)
-        ax.axvline(0, color="grey", lw=0.8)
-        ax.set_title(f"{effects_name(group)}[, {c}]")
-        ax.set_yticks(pos, [str(i) for i in table.index])
-    fig.tight_layout()
-    return fig
+    fit.ranef(prob=prob, groups=[group])  # checks the group, naming it when unknown
+    return azp.plot_forest(fit.idata, var_names=[effects_name(group)], combined=True,
+                           ci_probs=(0.5, prob), point_estimate="median")  # fmt: skip

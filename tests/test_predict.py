@@ -163,28 +163,7 @@ def test_save_load_predict_identical(seed_fit, tmp_path, sleep):
     assert back.prior_summary().lines() == fit.prior_summary().lines()
 
 
-# -- plots: each checks what the figure holds
-
-
-def test_pp_check_dens_overlay_draws_ten_replicates_and_the_data(seed_fit):
-    fit = seed_fit("sleep_full")
-    fig = fit.pp_check(seed=1)
-    lines = fig.axes[0].get_lines()
-    assert len(lines) == 11
-    assert lines[-1].get_label() == "y"
-    assert fig.axes[0].get_xlabel() == "Reaction"
-
-
-def test_pp_check_other_types(seed_fit):
-    fit = seed_fit("sleep_full")
-    hist = bm.pp_check(fit, "hist", ndraws=4, seed=1)
-    assert [ax.get_title() for ax in hist.axes] == ["y", "y_rep 1", "y_rep 2", "y_rep 3", "y_rep 4"]
-    stat = bm.pp_check(fit, "stat", stat="mean", seed=1)
-    ax = stat.axes[0]
-    assert ax.get_xlabel() == "mean(Reaction)"
-    assert ax.get_lines()[0].get_xdata()[0] == pytest.approx(fit.data["Reaction"].mean())
-    iv = bm.pp_check(fit, "intervals", seed=1)
-    assert len(iv.axes[0].get_lines()[0].get_xdata()) == 180
+# -- conditional effects: the numbers and the figure
 
 
 def test_conditional_effects_main_effect_and_interaction(seed_fit):
@@ -207,23 +186,6 @@ def test_conditional_effects_main_effect_and_interaction(seed_fit):
         [him.mean() - him.std(), him.mean(), him.mean() + him.std()]
     )
     assert len(fig.axes[0].get_lines()) == 3
-
-
-def test_trace_and_ranef_plots(seed_fit):
-    fit = seed_fit("sleep_full")
-    fig = fit.plot()
-    titles = [ax.get_title() for ax in fig.axes]
-    assert titles[0] == "b_Intercept" and "sigma" in titles
-    assert len(fig.axes[1].get_lines()) == 4  # one trace per chain
-    ranks = fit.plot(["b_Days"], kind="rank")
-    steps = ranks.axes[1].get_lines()
-    assert len(steps) == 4 and ranks.axes[1].get_title() == "b_Days (rank)"
-    # 1000 draws per chain in 20 rank bins: about 50 each when the chains mix
-    heights = np.concatenate([ln.get_ydata() for ln in steps])
-    assert 20 < heights.mean() < 80
-    forest = bm.plot_ranef(fit, "Subject")
-    assert [ax.get_title() for ax in forest.axes] == ["r_Subject[, Intercept]", "r_Subject[, Days]"]
-    assert len(forest.axes[0].get_lines()[0].get_xdata()) == 18
 
 
 def test_weighted_model_predicts_and_weights_its_log_likelihood():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bayesml import brm, plot_priors, prior
+from bayesml import brm, prior
 
 pytestmark = pytest.mark.slow
 
@@ -87,22 +87,6 @@ def test_prior_only_draws_follow_the_priors(sleep):
     assert pp.shape == (4, 1000, 180)
     # prior predictive draws spread like the prior implies: sd of y includes Days * b
     assert 50 < float(pp.std()) < 5000
-
-
-def test_plot_priors_draws_one_panel_per_prior(sleep):
-    from bayesml import make_model
-
-    p = prior("normal(0, 1)", class_="b", coef="Days") + prior("exponential(1)", "sigma")
-    fig = plot_priors(make_model(F, sleep, prior=p), draws=500, seed=1)
-    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
-    assert titles == [
-        "prior_b_Days",
-        "prior_Intercept",
-        "prior_sd_Subject",
-        "prior_sigma",
-        "prior_cor_Subject",
-    ]
-    assert fig._suptitle.get_text() == "Prior densities"
 
 
 def test_prior_only_with_a_prior_per_ordinal_threshold():
