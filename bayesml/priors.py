@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import pymc as pm
 
-from ._rformat import format_table, r_call, r_collate, r_num
+from ._rformat import R_CONSOLE_WIDTH, format_table, r_call, r_collate, r_num
 
 __all__ = [
     "CORRELATION_DISTRIBUTIONS",
@@ -404,12 +405,16 @@ class PriorTable:
             columns=list(COLUMNS),
         )
 
-    def lines(self) -> list[str]:
+    def lines(self, width: int | None = R_CONSOLE_WIDTH) -> list[str]:
+        """brms's printed table, line by line: at R's default console width of 80
+        characters (columns that do not fit continue in a block below, as R prints), or in
+        one block when ``width`` is None."""
         frame = self.to_frame()
-        return format_table(COLUMNS, frame.to_numpy().tolist())
+        return format_table(COLUMNS, frame.to_numpy().tolist(), width=width or sys.maxsize)
 
     def __str__(self) -> str:
-        return "\n".join(self.lines())
+        # printed in one block: R wraps the source column below the table at 80 columns
+        return "\n".join(self.lines(width=None))
 
     def __repr__(self) -> str:
         return str(self)

@@ -26,7 +26,7 @@ def data(sleep):
 @pytest.mark.parametrize("case", list(REFERENCE))
 def test_get_prior_text_equals_brms(case, data):
     ref = REFERENCE[case]
-    assert str(bm.get_prior(ref["formula"], data)).splitlines() == ref["get_prior"]
+    assert bm.get_prior(ref["formula"], data).lines() == ref["get_prior"]
 
 
 @pytest.mark.parametrize("case", list(REFERENCE))

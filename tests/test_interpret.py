@@ -3,8 +3,11 @@ posterior draws."""
 
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
 
+import arviz_stats as azs
 import numpy as np
 import pandas as pd
 import pytest
@@ -149,3 +152,44 @@ def test_brms_hypothesis_reads_interaction_names(data):
     assert res["Estimate"].iloc[0] == pytest.approx(b.mean(), rel=1e-12)
     diff = b - fit.draws("b_Days:phaselate")
     assert res["Estimate"].iloc[1] == pytest.approx(diff.mean(), rel=1e-12)
+
+
+# -- against R's emmeans on a brms fit (tools/emmeans_reference.R) ------------------------------
+
+EMMEANS = json.loads((Path(__file__).parent / "reference" / "emmeans_sleep.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def emmeans_fit(sleep):
+    data = sleep.assign(phase=np.where(sleep["Days"] < 5, "early", "late"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return bm.brm(EMMEANS["formula"], data, seed=1, progressbar=False)  # brms's defaults
+
+
+def _agrees_with_emmeans(result: pd.DataFrame, terms: list[str], chains: int) -> None:
+    """Each estimate is the median of its draws, and within max(4 combined MCSE of the
+    median, 0.1 sd) of emmeans' median."""
+    draws = posterior_draws(result)
+    rows = {r["term"]: r for r in EMMEANS["rows"]}
+    for k, term in enumerate(terms):
+        x = draws[k]
+        assert result["estimate"].iloc[k] == pytest.approx(np.median(x), abs=1e-10)
+        ours = float(azs.mcse(x.reshape(chains, -1), method="median"))
+        ref = rows[term]
+        tol = max(4 * np.hypot(ours, ref["mcse_median"]), 0.1 * ref["sd"])
+        assert abs(np.median(x) - ref["emmeans_estimate"]) <= tol, (term, np.median(x), ref)
+
+
+@pytest.mark.slow
+def test_marginal_means_contrast_and_trend_agree_with_emmeans(emmeans_fit):
+    fit = emmeans_fit
+    grid = datagrid(fit, phase=["early", "late"], Days=4.5)
+    means = predictions(fit, newdata=grid, re_formula="NA")
+    _agrees_with_emmeans(means, ["phase early", "phase late"], fit.settings.chains)
+    contrast = comparisons(fit, variables="phase", newdata=datagrid(fit, Days=4.5),
+                           re_formula="NA")  # fmt: skip
+    assert list(contrast["contrast"]) == ["late - early"]
+    _agrees_with_emmeans(contrast, ["contrast late - early"], fit.settings.chains)
+    trend = avg_slopes(fit, variables="Days", re_formula="NA")
+    _agrees_with_emmeans(trend, ["1 overall"], fit.settings.chains)

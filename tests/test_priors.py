@@ -273,3 +273,18 @@ def test_prior_cor_draws_come_from_the_blocks_lkj_dimension():
     r = prior_draws(m, 8000, seed=4)["prior_cor_g"]
     assert stats.kstest((r + 1) / 2, stats.beta(1.5, 1.5).cdf).pvalue > 0.01
     assert stats.kstest((r + 1) / 2, stats.uniform().cdf).pvalue < 1e-6
+
+
+def test_printed_table_is_one_block_and_lines_are_brms_text():
+    ref = reference("sleep_full")
+    table = get_prior(ref["formula"], seed_data("sleep_full"))
+    assert table.lines() == ref["get_prior"]
+    assert len(ref["get_prior"]) > len(table.rows) + 1  # brms's text wraps at 80 columns
+    printed = str(table).splitlines()
+    # one header and one line per row, nothing continued below
+    assert len(printed) == len(table.display_rows()) + 1
+    assert printed[0].split() == ["prior", "class", "coef", "group", "resp", "dpar", "nlpar",
+                                  "lb", "ub", "source"]  # fmt: skip
+    assert len({len(line) for line in printed}) == 1
+    # lines(width=None) is the printed text
+    assert table.lines(width=None) == printed
