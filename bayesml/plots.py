@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -143,7 +144,12 @@ def pp_check(
         return azp.plot_ppc_interval(tree, ci_probs=(0.5, prob), point_estimate="median")
     if type in ("bars", "rootogram"):
         scale = "linear" if type == "bars" else "sqrt"
-        return azp.plot_ppc_rootogram(tree, ci_prob=prob, yscale=scale, point_estimate="median")
+        with warnings.catch_warnings():
+            # bars are what the user asked for; ArviZ suggests another plot for binary data
+            warnings.filterwarnings("ignore", message=".*look binary", category=UserWarning)
+            # ArviZ's counting of two values reads its own (values, ...) array as chains
+            warnings.filterwarnings("ignore", message="Found chain dimension to be longer")
+            return azp.plot_ppc_rootogram(tree, ci_prob=prob, yscale=scale, point_estimate="median")
     return azp.plot_ppc_pit(tree)
 
 
