@@ -17,6 +17,7 @@ __all__ = [
     "conditional_effects",
     "conditional_smooths",
     "mcmc_plot",
+    "plot_effects",
     "plot_fit",
     "plot_prior_posterior",
     "plot_priors",
@@ -246,9 +247,9 @@ def conditional_effects(
     Returns
     -------
     dict of DataFrames (``effect1__``, ``effect2__``, ``estimate__``, ``se__``, ``lower__``,
-    ``upper__`` and the predictors), and the figure when ``plot``.
+    ``upper__`` and the predictors), and when ``plot`` the figure (``plot_effects``: an
+    ArviZ ``PlotCollection``).
     """
-    import matplotlib.pyplot as plt
     import pandas as pd
 
     data = fit.data
@@ -333,48 +334,102 @@ def conditional_effects(
         frames[eff] = out
     if not plot:
         return frames
-    fig, axes = plt.subplots(1, len(frames), figsize=(5 * len(frames), 3.8), squeeze=False)
-    for ax, (eff, df) in zip(axes[0], frames.items(), strict=True):
-        parts = eff.split(":")
-        if "cats__" in df:
-            parts = [parts[0], "category"]
-            groups = list(df.groupby("cats__", sort=False))
-        elif len(parts) == 1:
-            groups = [(None, df)]
-        else:
-            groups = list(df.groupby("effect2__", sort=False))
-        numeric = np.issubdtype(np.asarray(df["effect1__"]).dtype, np.number)
-        for i, (label, sub) in enumerate(groups):
-            lab = (
-                None
-                if label is None
-                else f"{parts[1]} = {label:.3g}"
-                if isinstance(label, float)
-                else f"{parts[1]} = {label}"
-            )
-            if numeric:
-                ax.plot(sub["effect1__"], sub["estimate__"], color=f"C{i}", label=lab)
-                ax.fill_between(
-                    sub["effect1__"], sub["lower__"], sub["upper__"], color=f"C{i}", alpha=0.2
-                )
-            else:
-                pos = np.arange(len(sub)) + 0.1 * i
-                ax.errorbar(
-                    pos,
-                    sub["estimate__"],
-                    yerr=[sub["estimate__"] - sub["lower__"], sub["upper__"] - sub["estimate__"]],
-                    fmt="o",
-                    color=f"C{i}",
-                    label=lab,
-                )
-                ax.set_xticks(np.arange(len(sub)), [str(v) for v in sub["effect1__"]])
-        if len(groups) > 1:
-            ax.legend(fontsize=8)
-        ax.set_xlabel(parts[0])
-        ax.set_ylabel(fit.formula.response if dpar in (None, "mu") else dpar)
+    ylabel = fit.formula.response if dpar in (None, "mu") else dpar
+    return frames, plot_effects(frames, ylabel)
+
+
+def _effect_curves(eff: str, df, by_label: str | None) -> tuple:
+    """One effect's table as an array with a ``plot_axis`` dimension (x, y, y_bottom, y_top)
+    over its grid, a ``group`` dimension for the second variable of an interaction (or the
+    category), and the x tick labels when the first variable is not numeric."""
+    import xarray as xr
+
+    if "cats__" in df:
+        by, label = "cats__", "category"
+    elif "effect2__" in df:
+        by, label = "effect2__", by_label
+    else:
+        by, label = None, None
+    groups = list(df.groupby(by, sort=False)) if by else [(None, df)]
+    numeric = np.issubdtype(np.asarray(df["effect1__"]).dtype, np.number)
+    ticks = None if numeric else [str(v) for v in groups[0][1]["effect1__"]]
+    stacks, names = [], []
+    for i, (value, sub) in enumerate(groups):
+        x = (sub["effect1__"].to_numpy(dtype=float) if numeric
+             else np.arange(len(sub)) + 0.1 * i)  # fmt: skip
+        stacks.append(np.stack([x, sub["estimate__"], sub["lower__"], sub["upper__"]]))
+        names.append(f"{value:.3g}" if isinstance(value, float) else str(value))
+    coords = {"plot_axis": ["x", "y", "y_bottom", "y_top"]}
+    if by is None:
+        return xr.DataArray(stacks[0], dims=("plot_axis", f"{eff}__grid"), coords=coords), ticks
+    coords["group"] = [f"{label} = {n}" for n in names]
+    curves = xr.DataArray(np.stack(stacks), dims=("group", "plot_axis", f"{eff}__grid"),
+                          coords=coords)  # fmt: skip
+    return curves, ticks
+
+
+def plot_effects(frames: dict, ylabel: str, xlabels: dict | None = None, surfaces=None):
+    """The figure of ``conditional_effects``' tables, drawn with ArviZ's PlotCollection: one
+    panel per effect, the estimate as a line with its interval as a band along a numeric
+    variable (points with interval lines along a factor), one colour per value of an
+    interaction's second variable (``effect2__``) or per category (``cats__``).
+
+    ``xlabels`` maps an effect to its x label and its second variable's name (by default
+    the effect's name split at ``:``); ``surfaces`` maps further panels to ``(x, z, values)``
+    grids drawn as filled contours (two-covariate smooths)."""
+    import arviz_plots as azp
+    import xarray as xr
+    from arviz_plots.visuals import ci_line_y, fill_between_y, line_xy, scatter_xy
+
+    xlabels = dict(xlabels or {})
+    surfaces = dict(surfaces or {})
+    curves, ticks = {}, {}
+    for eff, df in frames.items():
+        xlabels.setdefault(eff, (eff.split(":") + [None])[:2])
+        curves[eff], ticks[eff] = _effect_curves(eff, df, xlabels[eff][1])
+    for name, (x, z, values, *_) in surfaces.items():
+        curves[name] = xr.DataArray(values, dims=(f"{name}__x", f"{name}__z"),
+                                    coords={f"{name}__x": x, f"{name}__z": z})  # fmt: skip
+    data = xr.Dataset(curves)
+    numeric = [e for e in frames if ticks[e] is None]
+    factors = [e for e in frames if ticks[e] is not None]
+    panels = data.sel(plot_axis="y") if "plot_axis" in data.dims else data
+    pc = azp.PlotCollection.wrap(
+        panels, cols=["__variable__"], backend="matplotlib",
+        aes={"color": ["group"]} if "group" in data.dims else {},
+        figure_kwargs={"layout": "constrained", "figsize": (5 * len(curves), 3.8)},
+    )  # fmt: skip
+    if surfaces:
+        pc.map(_contour, "surface", data=data[list(surfaces)])
+    if numeric:
+        bands = data[numeric]
+        pc.map(fill_between_y, "ci_band", data=bands.sel(plot_axis="y"),
+               x=bands.sel(plot_axis="x"), y_bottom=bands.sel(plot_axis="y_bottom"),
+               y_top=bands.sel(plot_axis="y_top"), alpha=0.2)  # fmt: skip
+        pc.map(line_xy, "estimate", data=bands.sel(plot_axis=["x", "y"]))
+    if factors:
+        points = data[factors]
+        pc.map(ci_line_y, "ci_line", data=points.sel(plot_axis=["x", "y_bottom", "y_top"]))
+        pc.map(scatter_xy, "estimate_points", data=points.sel(plot_axis=["x", "y"]))
+    for name in surfaces:
+        ax = pc.viz["plot"][name].item()
+        ax.set_title(name)
+        if len(surfaces[name]) == 5:
+            ax.set_xlabel(surfaces[name][3])
+            ax.set_ylabel(surfaces[name][4])
+    for eff in frames:
+        ax = pc.viz["plot"][eff].item()
         ax.set_title(eff)
-    fig.tight_layout()
-    return frames, fig
+        ax.set_xlabel(xlabels[eff][0])
+        ax.set_ylabel(ylabel)
+        if ticks[eff] is not None:
+            ax.set_xticks(np.arange(len(ticks[eff])), ticks[eff])
+            ax.set_xlim(-0.5, len(ticks[eff]) - 0.5)
+        if "group" in curves[eff].dims:  # one legend entry per line (or point) colour
+            drawn = pc.viz["estimate" if ticks[eff] is None else "estimate_points"][eff]
+            labels = [str(g) for g in curves[eff]["group"].values]
+            ax.legend([drawn.sel(group=g).item() for g in labels], labels, fontsize=8)
+    return pc
 
 
 def _smooth_grid(fit, term, resolution: int):
@@ -420,7 +475,6 @@ def conditional_smooths(
     dict of DataFrames keyed ``"mu: s(x)"`` (the grid, ``estimate__`` (posterior mean, as
     brms), ``se__``, ``lower__``, ``upper__``), and the figure when ``plot``.
     """
-    import matplotlib.pyplot as plt
 
     from .predict import posterior_smooths
 
@@ -446,38 +500,37 @@ def conditional_smooths(
         raise ValueError(f"The model has no smooth term {sorted(wanted)}.")
     if not plot:
         return frames
-    fig, axes = plt.subplots(1, max(1, len(frames)), figsize=(5 * len(frames), 3.8),
-                             squeeze=False)  # fmt: skip
-    for ax, (name, df) in zip(axes[0], frames.items(), strict=False):
+    return frames, _plot_smooths(fit, frames)
+
+
+def _plot_smooths(fit, frames: dict):
+    """``conditional_smooths``' figure through ``plot_effects``: curves (one per level of a
+    factor ``by``) for one covariate, filled contours for two."""
+    tables, labels, surfaces = {}, {}, {}
+    for name, df in frames.items():
         term = next(t for p in fit.design.predictors.values() for k in ("smooth", "gp")
                     for t in [q.term for q in getattr(p.terms.get(k), "parts", ())]
                     if name.endswith(t.label))  # fmt: skip
-        _plot_smooth(ax, df, term)
-        ax.set_title(name)
-    fig.tight_layout()
-    return frames, fig
+        if len(term.variables) == 2:
+            x, z = term.variables
+            n = int(round(math.sqrt(len(df))))
+            values = df["estimate__"].to_numpy().reshape(n, n)
+            surfaces[name] = (df[x].to_numpy()[::n], df[z].to_numpy()[:n], values, x, z)
+            continue
+        x, by = term.variables[0], term.option("by")
+        table = df.assign(effect1__=df[x])
+        if by and is_factor(df[by]):
+            table = table.assign(effect2__=df[by])
+        tables[name], labels[name] = table, (x, by)
+    return plot_effects(tables, "estimate", labels, surfaces)
 
 
-def _plot_smooth(ax, df, term) -> None:
-    by = term.option("by")
-    if len(term.variables) == 2:
-        x, z = term.variables
-        n = int(round(math.sqrt(len(df))))
-        cs = ax.contourf(df[x].to_numpy().reshape(n, n), df[z].to_numpy().reshape(n, n),
-                         df["estimate__"].to_numpy().reshape(n, n), levels=20)  # fmt: skip
-        ax.figure.colorbar(cs, ax=ax)
-        ax.set_xlabel(x)
-        ax.set_ylabel(z)
-        return
-    x = term.variables[0]
-    groups = list(df.groupby(by, sort=False)) if by and is_factor(df[by]) else [(None, df)]
-    for i, (label, sub) in enumerate(groups):
-        ax.plot(sub[x], sub["estimate__"], color=f"C{i}",
-                label=None if label is None else f"{by} = {label}")  # fmt: skip
-        ax.fill_between(sub[x], sub["lower__"], sub["upper__"], color=f"C{i}", alpha=0.2)
-    if len(groups) > 1:
-        ax.legend(fontsize=8)
-    ax.set_xlabel(x)
+def _contour(da, target, **kwargs):
+    """A filled contour of a two-covariate smooth (its grid's two dimensions) on ``target``."""
+    xdim, zdim = da.dims
+    cs = target.contourf(da[xdim].values, da[zdim].values, da.values.T, levels=20)
+    target.figure.colorbar(cs, ax=target)
+    return cs
 
 
 def summary_variables(fit) -> list[str]:

@@ -144,3 +144,27 @@ def test_plot_priors_draws_one_panel_per_prior():
         "prior_b_Days", "prior_Intercept", "prior_sd_Subject", "prior_sigma", "prior_cor_Subject",
     ]  # fmt: skip
     assert pc.viz["figure"].item()._suptitle.get_text() == "Prior densities"
+
+
+def test_plot_effects_draws_lines_points_and_surfaces_from_the_tables():
+    x = np.linspace(0, 1, 5)
+    line = pd.DataFrame({"effect1__": x, "estimate__": 2 * x, "lower__": 2 * x - 1,
+                         "upper__": 2 * x + 1})  # fmt: skip
+    factor = pd.DataFrame({"effect1__": ["lo", "hi"], "estimate__": [1.0, 3.0],
+                           "lower__": [0.0, 2.0], "upper__": [2.0, 4.0]})  # fmt: skip
+    values = np.add.outer(x, 10 * x)  # values[i, j] at x_i, z_j
+    pc = bm.plots.plot_effects(
+        {"x": line, "f": factor}, "y", surfaces={"s(x, z)": (x, x, values, "x", "z")}
+    )
+    est = pc.viz["estimate"]["x"].item()
+    np.testing.assert_array_equal(est.get_ydata(), 2 * x)
+    band = pc.viz["ci_band"]["x"].item().get_paths()[0].vertices
+    assert band[:, 1].min() == -1 and band[:, 1].max() == 3
+    points = offsets(pc.viz["estimate_points"]["f"].item())
+    np.testing.assert_array_equal(points, [[0, 1], [1, 3]])
+    ax = pc.viz["plot"]["f"].item()
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["lo", "hi"]
+    surface = pc.viz["surface"]["s(x, z)"].item()
+    # the contour's colour range spans the surface: 0 at (0, 0), 11 at (1, 1)
+    assert surface.levels.min() <= 0 and surface.levels.max() >= 11
+    assert surface.axes.get_xlabel() == "x" and surface.axes.get_ylabel() == "z"

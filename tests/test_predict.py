@@ -177,7 +177,9 @@ def test_conditional_effects_main_effect_and_interaction(seed_fit):
         fit.draws("b_Intercept")[:, None] + fit.draws("b_Days")[:, None] * df["Days"].to_numpy(), 0
     )
     np.testing.assert_allclose(df["estimate__"], line, rtol=1e-9)
-    assert fig.axes[0].get_xlabel() == "Days" and len(fig.axes[0].get_lines()) == 1
+    line = fig.viz["estimate"]["Days"].item()  # an ArviZ PlotCollection
+    np.testing.assert_allclose(line.get_ydata(), df["estimate__"])
+    assert line.axes.get_xlabel() == "Days" and len(line.axes.get_lines()) == 1
     inter = seed_fit("mathach_glp_int")
     frames, fig = inter.conditional_effects(["ses:himinty"])
     # a numeric moderator at its mean and mean +- 1 sd, as brms does
@@ -185,7 +187,14 @@ def test_conditional_effects_main_effect_and_interaction(seed_fit):
     assert sorted(frames["ses:himinty"]["effect2__"].unique()) == pytest.approx(
         [him.mean() - him.std(), him.mean(), him.mean() + him.std()]
     )
-    assert len(fig.axes[0].get_lines()) == 3
+    lines = fig.viz["estimate"]["ses:himinty"]
+    assert lines.sizes == {"group": 3}
+    levels = [him.mean() + him.std(), him.mean(), him.mean() - him.std()]
+    labels = [t.get_text() for t in lines.values[0].axes.get_legend().get_texts()]
+    assert labels == [f"himinty = {v:.3g}" for v in levels]
+    band = frames["ses:himinty"]
+    top = band[np.isclose(band["effect2__"], levels[0])]
+    np.testing.assert_allclose(lines.values[0].get_ydata(), top["estimate__"])
 
 
 def test_weighted_model_predicts_and_weights_its_log_likelihood():

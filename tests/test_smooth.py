@@ -318,3 +318,12 @@ def test_conditional_smooths_draws_one_curve_per_by_level(smooth_fit):
     ref = FITS["s_by"]["smooth"]
     level_a = df[df["g"] == "a"]["estimate__"].to_numpy()
     assert np.abs(level_a - [r["mean"] for r in ref]).max() < 0.05
+    # the figure (an ArviZ PlotCollection): one line per level, labelled with it
+    _, pc = bm.conditional_smooths(fit)
+    lines = pc.viz["estimate"]["mu: s(x, by = g)"]
+    assert lines.sizes == {"group": 3}
+    first = lines.values[0]
+    np.testing.assert_allclose(first.get_ydata(), level_a)
+    assert [t.get_text() for t in first.axes.get_legend().get_texts()] == [
+        "g = a", "g = b", "g = c",
+    ]  # fmt: skip
