@@ -9,6 +9,12 @@
 * ``ranef()`` agrees with brms's ``ranef()`` by the project's rule (means within max(4 combined
   MCSE, 0.1 sd), 95% ends within max(0.2 sd, 4 combined quantile MCSE)) and sits next to lme4's
   conditional modes (a different estimator: see the bounds below).
+
+Where one fit's MCSE estimate understates a statistic's Monte Carlo error, the error is the
+measured run-to-run sd over eight seeds (tests/reference/bayesml_spread.json, made by
+tools/measure_spread.py), taken for both sides (ours and brms's: × √2): PSIS-LOO with Pareto
+k > 0.7 points, and the tails of the bernoulli GLMM's varying intercepts (r_Subject[371,
+Intercept]'s 97.5% quantile: sd 0.51 over seeds, where a fit's quantile MCSE says 0.19).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from .brms_draws import brms_level, fit_at_brms_draws
 pytestmark = pytest.mark.slow
 
 REF = json.loads((Path(__file__).parent / "reference/brms_post_fit.json").read_text())
+SPREAD = json.loads((Path(__file__).parent / "reference/bayesml_spread.json").read_text())
 MODELS = list(REF)  # sleep_full (marginal), alcohol (marginal), rats, sleep_glmm
 
 
@@ -67,7 +74,8 @@ def test_waic_and_loo_match_brms_within_monte_carlo_error(model, seed_fit):
     with pytest.warns(UserWarning, match="pareto_k > 0.7"):
         loo = fit.loo()
     slack = abs(ref["loo"]["p_loo"] - ref["waic"]["p_waic"])
-    assert abs(loo.elpd - ref["loo"]["elpd_loo"]) <= 4 * err + 0.25 * slack
+    measured = 4 * np.sqrt(2) * SPREAD[model]["sd_elpd_loo"]
+    assert abs(loo.elpd - ref["loo"]["elpd_loo"]) <= max(4 * err + 0.25 * slack, measured)
     assert waic["se_elpd_waic"] == pytest.approx(ref["waic"]["se_elpd_waic"], rel=0.05)
     if ref["loo"]["n_pareto_k_gt_0.7"] <= 5:  # else PSIS's pointwise values are unstable
         assert loo.se == pytest.approx(ref["loo"]["se_elpd_loo"], rel=0.05)
@@ -90,11 +98,13 @@ def test_ranef_matches_brms(model, seed_fit):
         da = post[f"r_{g}"].sel({g: level, f"{g}__coef": rec["coef"]})
         row = table[g].loc[level, rec["coef"]]
         assert row["Estimate"] == pytest.approx(float(da.mean()))
-        tol = max(4 * np.hypot(_mcse(da, method="mean"), rec["mcse_mean"]), 0.1 * rec["sd"])
+        spread = SPREAD[model]["ranef"][f"{g}|{level}|{rec['coef']}"]
+        tol = max(4 * np.hypot(_mcse(da, method="mean"), rec["mcse_mean"]), 0.1 * rec["sd"],
+                  4 * np.sqrt(2) * spread["sd_mean"])  # fmt: skip
         assert abs(row["Estimate"] - rec["mean"]) <= tol, (level, rec["coef"])
         for col, key, p in (("Q2.5", "q2.5", 0.025), ("Q97.5", "q97.5", 0.975)):
             q_err = np.hypot(_mcse(da, method="quantile", prob=p), rec[f"mcse_{key}"])
-            tol = max(0.2 * rec["sd"], 4 * q_err)
+            tol = max(0.2 * rec["sd"], 4 * q_err, 4 * np.sqrt(2) * spread[f"sd_{key}"])
             assert abs(row[col] - rec[key]) <= tol, (level, rec["coef"], col)
             worst = max(worst, abs(row[col] - rec[key]) / tol)
     assert worst > 0  # the loop compared something

@@ -43,8 +43,9 @@ def test_every_readme_block_runs_as_written(tmp_path, monkeypatch):
                 plt.close("all")
     text = printed.getvalue()
     # what the blocks print: brms's prior table, summary and the validated user priors
-    assert "prior     class      coef   group resp dpar nlpar lb ub\n" in text  # R's width 80
-    assert "(flat)         b      Days" in text and "   source\n" in text
+    # printed in one block (brms's text at R's 80 columns continues source below)
+    assert "prior     class      coef   group resp dpar nlpar lb ub       source\n" in text
+    assert "(flat)         b      Days                               (vectorized)\n" in text
     assert "Formula: Reaction ~ Days + (Days | Subject)" in text
     assert "normal(0, 1)         b      Days" in text
     ns = namespace
