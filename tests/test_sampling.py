@@ -343,3 +343,17 @@ def test_jax_backend_samples_the_same_posterior_as_numba():
     assert shift == pytest.approx(100, abs=0.5 * jax_fit.draws("b_Intercept").std())
     with pytest.raises(ValueError, match="backend must be one of numba, jax; got 'cuda'"):
         bm.brm(f, sleep, backend="cuda", **kw)
+
+
+def test_a_fit_without_progress_bar_writes_nothing():
+    # nutpie's "NUTS[nutpie]" line, Numba's and PyTensor's notes and progress all stay silent
+    script = (
+        "import bayesml as bm\n"
+        "fit = bm.brm('Reaction ~ Days + (Days | Subject)', bm.datasets.load('sleepstudy'),\n"
+        "             chains=2, iter=600, seed=3, progressbar=False)\n"
+        "fit.summary(); fit.pp_check(); fit.plot()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (done.stdout, done.stderr) == ("", "")
