@@ -375,8 +375,9 @@ def plot_effects(frames: dict, ylabel: str, xlabels: dict | None = None, surface
     interaction's second variable (``effect2__``) or per category (``cats__``).
 
     ``xlabels`` maps an effect to its x label and its second variable's name (by default
-    the effect's name split at ``:``); ``surfaces`` maps further panels to ``(x, z, values)``
-    grids drawn as filled contours (two-covariate smooths)."""
+    the effect's name split at ``:``); ``surfaces`` maps further panels to
+    ``(x, z, values, x_name, z_name)``, ``values[i, j]`` at ``(x[i], z[j])``, drawn as filled
+    contours (two-covariate smooths)."""
     import arviz_plots as azp
     import xarray as xr
     from arviz_plots.visuals import ci_line_y, fill_between_y, line_xy, scatter_xy
@@ -414,9 +415,8 @@ def plot_effects(frames: dict, ylabel: str, xlabels: dict | None = None, surface
     for name in surfaces:
         ax = pc.viz["plot"][name].item()
         ax.set_title(name)
-        if len(surfaces[name]) == 5:
-            ax.set_xlabel(surfaces[name][3])
-            ax.set_ylabel(surfaces[name][4])
+        ax.set_xlabel(surfaces[name][3])
+        ax.set_ylabel(surfaces[name][4])
     for eff in frames:
         ax = pc.viz["plot"][eff].item()
         ax.set_title(eff)
@@ -525,7 +525,7 @@ def _plot_smooths(fit, frames: dict):
     return plot_effects(tables, "estimate", labels, surfaces)
 
 
-def _contour(da, target, **kwargs):
+def _contour(da, target, **kwargs):  # noqa: ARG001 - PlotCollection.map's signature
     """A filled contour of a two-covariate smooth (its grid's two dimensions) on ``target``."""
     xdim, zdim = da.dims
     cs = target.contourf(da[xdim].values, da[zdim].values, da.values.T, levels=20)
