@@ -19,6 +19,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant
 from pytensor.graph.traversal import io_toposort
 
+from .cholesky_terms import register_jax
 from .compiled import compile_numba
 from .stats import diagnostics_table
 
@@ -206,6 +207,8 @@ def sample(
     if cores is None:
         cores = max(1, min(chains, os.cpu_count() or 1))
     nuts_sampler = nuts_sampler or DEFAULT_NUTS_SAMPLER
+    if nuts_sampler in ("numpyro", "blackjax") or sampler_kwargs.get("backend") == "jax":
+        register_jax()  # the marginal likelihood's fused Cholesky operation, in JAX
     with model, warnings.catch_warnings():
         # PyTensor's default linker here is Numba, which does its own BLAS calls; its warning
         # about the C backend's missing BLAS does not apply.
