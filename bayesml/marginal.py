@@ -13,7 +13,9 @@ The density uses Woodbury's identity. Observations and levels split into connect
 (levels that share observations: one per subject for ``(Days | Subject)``, one per school for
 classes nested in schools, a single one for crossed factors); ``M`` is block diagonal over
 them, so the work is a batch of small Cholesky factorisations, components of similar size
-padded into one batch.
+padded into one batch. A batch of small blocks goes through one fused operation
+(``cholesky_terms``: factor, log-determinant, quadratic form and the gradient's pieces in one
+Numba loop).
 """
 
 from __future__ import annotations
