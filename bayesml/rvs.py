@@ -123,8 +123,12 @@ def coefficient_vector(
 
 
 def lkj_cholesky(name: str, n: int, eta: float) -> pt.TensorVariable:
-    """brms's ``lkj_corr_cholesky(eta)`` with Stan's tanh transform (see ``transforms``)."""
-    return pm.LKJCorr(name, n=n, eta=eta, default_transform=CPCCholeskyCorr(n))
+    """brms's ``lkj_corr_cholesky(eta)`` with Stan's tanh transform (see ``transforms``).
+
+    Its initial value is the identity, the LKJ's support point, given directly: otherwise
+    the initial-point function draws an LKJ variable to find it, whose sampler PyTensor
+    compiles with its C backend (0.4 s in every process)."""
+    return pm.LKJCorr(name, n=n, eta=eta, default_transform=CPCCholeskyCorr(n), initval=np.eye(n))
 
 
 def lkj_eta(priors, group: str) -> float:
