@@ -330,13 +330,14 @@ def test_jax_backend_samples_the_same_posterior_as_numba():
     pytest.importorskip("jax")
     sleep = bm.datasets.load("sleepstudy")
     kw = dict(chains=2, iter=600, seed=5, progressbar=False)
-    f = "Reaction ~ Days + (1 | Subject)"
+    # correlated effects: the fused Cholesky operation's JAX implementation (bayesml.cholesky_terms)
+    f = "Reaction ~ Days + (Days | Subject)"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         jax_fit = bm.brm(f, sleep, backend="jax", **kw)
         numba_fit = bm.brm(f, sleep, **kw)
         moved = bm.brm(f, sleep.assign(Reaction=sleep["Reaction"] + 100), backend="jax", **kw)
-    for var in ("b_Intercept", "b_Days", "sigma", "sd_Subject__Intercept"):
+    for var in ("b_Intercept", "b_Days", "sigma", "sd_Subject__Intercept", "sd_Subject__Days"):
         a, b = jax_fit.draws(var), numba_fit.draws(var)
         assert abs(a.mean() - b.mean()) < 0.25 * b.std(), var
     shift = moved.draws("b_Intercept").mean() - jax_fit.draws("b_Intercept").mean()
