@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytensor.tensor as pt
 
-from .cholesky_terms import cholesky_terms
+from .cholesky_terms import logdet_and_quad
 
 __all__ = ["LatentPiece", "draw_latent", "latent_columns", "latent_loglik"]
 
@@ -51,12 +51,6 @@ def latent_columns(piece: LatentPiece) -> pt.TensorVariable:
     return pt.dot(piece.Z, piece.factor)
 
 
-# Columns up to which the fused Cholesky operation (one Numba loop, no LAPACK) replaces
-# PyTensor's Cholesky and triangular solve: y ~ s(x) 35 -> 29 us per gradient, y ~ gp(x, k = 20)
-# 67 -> 62 us; larger factors go to LAPACK's blocked code (see marginal.FUSED_EFFECTS).
-FUSED_MAX_COLUMNS = 40
-
-
 def latent_loglik(resid, v, pieces: list[LatentPiece]) -> pt.TensorVariable:
     """``log N(resid | 0, V + B Bᵀ)`` by Woodbury in standardised coordinates.
 
@@ -69,14 +63,7 @@ def latent_loglik(resid, v, pieces: list[LatentPiece]) -> pt.TensorVariable:
     else:
         Bv, logdet_v, quad = B / v[:, None], pt.sum(pt.log(v)), pt.sum(resid**2 / v)
     M = pt.eye(B.shape[1]) + pt.dot(B.T, Bv)
-    r = pt.dot(Bv.T, resid)
-    q = B.type.shape[1]
-    if q is not None and q <= FUSED_MAX_COLUMNS:
-        logdet_m, correction = cholesky_terms(M[None], r[None])
-    else:  # LAPACK's blocked factorisation
-        chol = pt.linalg.cholesky(M)
-        a = pt.linalg.solve_triangular(chol, r, lower=True)
-        logdet_m, correction = 2 * pt.sum(pt.log(pt.diagonal(chol))), pt.sum(a**2)
+    logdet_m, correction = logdet_and_quad(M[None], pt.dot(Bv.T, resid)[None])
     return -0.5 * (n * np.log(2 * np.pi) + logdet_v + logdet_m + quad - correction)
 
 

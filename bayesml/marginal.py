@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytensor.tensor as pt
 
-from .cholesky_terms import cholesky_terms
+from .cholesky_terms import logdet_and_quad
 from .design import Design
 
 __all__ = [
@@ -243,24 +243,6 @@ def _batch(design: Design, g: np.ndarray, slots: list, obs_of: list) -> Batch:
     )  # fmt: skip
 
 
-# Components sizes (effects per component) for the fused Cholesky operation: its loops beat
-# PyTensor's LAPACK-based graph for small blocks (classroom_uncorr, Q 6-20: 1,033 -> 90 us per
-# gradient) but not for crossed factors' single large component (blp_crossed, Q = 56 and 80:
-# 271 -> 333 us), where LAPACK's blocked code wins, nor for Q = 1 (alcohol: the same time).
-FUSED_EFFECTS = range(2, 41)
-
-
-def _logdet_and_quad(M, z, Q: int):
-    """``Σ_c log|M_c|`` and ``Σ_c z_cᵀ M_c⁻¹ z_c`` for a batch of (C, Q, Q) matrices."""
-    if Q in FUSED_EFFECTS:
-        return cholesky_terms(M, z)
-    chol = pt.linalg.cholesky(M)
-    a = pt.linalg.solve_triangular(chol, z[..., None], lower=True)[..., 0]
-    # the diagonal by masking: the gradient stays elementwise
-    diag = (chol * pt.eye(Q)).sum(-1)
-    return 2 * pt.sum(pt.log(diag)), pt.sum(a**2)
-
-
 def marginal_loglik(
     design: Design,
     comps: Components,
@@ -305,7 +287,7 @@ def marginal_loglik(
                 M[rows[:, None, None], pos[:, :, None], pos[:, None, :]],
                 pt.broadcast_to(block, (len(levels), *block.shape)),
             )
-        logdet_b, quad_b = _logdet_and_quad(M, zr, Q)
+        logdet_b, quad_b = logdet_and_quad(M, zr, size=Q)
         logdet_m = logdet_m + logdet_b
         correction = correction + quad_b
     return -0.5 * (n * np.log(2 * np.pi) + logdet_v + logdet_lambda + logdet_m + quad - correction)

@@ -9,7 +9,13 @@ import pytensor.tensor as pt
 import pytest
 from pytensor.gradient import verify_grad
 
-from bayesml.cholesky_terms import CholeskyTerms, cholesky_terms, register_jax
+from bayesml.cholesky_terms import (
+    FUSED_SIZES,
+    CholeskyTerms,
+    cholesky_terms,
+    logdet_and_quad,
+    register_jax,
+)
 
 MODES = ["NUMBA", "FAST_COMPILE"]  # Numba kernel; NumPy ``perform`` (Python linker)
 
@@ -80,3 +86,15 @@ def test_jax_implementation_agrees_with_numba():
     want = pytensor.function([Mv, zv], outputs, mode="NUMBA")(M, z)
     for g, w in zip(got, want, strict=True):
         np.testing.assert_allclose(np.asarray(g), w, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [1, 3, 41])
+def test_logdet_and_quad_agree_on_either_path(size):
+    # sizes in FUSED_SIZES take the fused loop, others PyTensor's Cholesky and solve
+    M, z = _problem(C=3, Q=size, seed=4)
+    Mv, zv = pt.tensor3("M"), pt.matrix("z")
+    logdet, quad = logdet_and_quad(Mv, zv, size=size)
+    ops = {type(n.op).__name__ for n in pytensor.graph.traversal.io_toposort([Mv, zv], [quad])}
+    assert ("CholeskyTerms" in ops) == (size in FUSED_SIZES)
+    got = pytensor.function([Mv, zv], [logdet, quad], mode="NUMBA")(M, z)
+    np.testing.assert_allclose(got, _expected(M, z)[:2], rtol=1e-10)
