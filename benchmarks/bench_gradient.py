@@ -70,7 +70,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed-models", action="store_true")
     args = parser.parse_args()
-    seed_models() if args.seed_models else by_mode()
+    if args.seed_models:
+        seed_models()
+    else:
+        by_mode()
 
 
 if __name__ == "__main__":
