@@ -5,64 +5,86 @@ Pipeline stages, each callable on its own:
 ``brm`` composes them.
 """
 
+import gc as _gc
+import os as _os
 import warnings as _warnings
 
-# PyTensor's default linker here is Numba, which calls BLAS itself; the warning that the C
-# backend found no BLAS does not apply (benchmarks/README.md: 15 us per gradient).
-_warnings.filterwarnings(
-    "ignore", message="PyTensor could not link to a BLAS", category=UserWarning
-)
+# Importing bayesml's libraries (PyMC, PyTensor, Numba, pandas, ArviZ) creates some 260,000
+# long-lived objects, and every full garbage collection afterwards walks them all (0.1 s
+# each): in one sleepstudy process they cost 0.3 s of the import, about 0.4 s of the first
+# brm() and 0.6 s at interpreter exit (benchmarks/README.md). So the collector pauses
+# during the import and the objects then present are frozen (gc.freeze(): never examined
+# again, as CPython's documentation suggests for long-lived state). Objects made later are
+# collected as usual. BAYESML_GC_FREEZE=0 turns this off.
+_FREEZE_AFTER_IMPORT = _os.environ.get("BAYESML_GC_FREEZE", "1") != "0"
+_GC_WAS_ENABLED = _gc.isenabled()
+if _FREEZE_AFTER_IMPORT:
+    _gc.disable()
 
-from . import datasets
-from .brm import InterruptedSamplingWarning, PostprocessingError, brm, update
-from .columns import DataError
-from .criteria import bayes_R2, hypothesis, loo, loo_compare, waic
-from .design import DataWarning, Design, make_design
-from .families import (
-    FAMILIES,
-    Family,
-    ResponseCodingWarning,
-    ResponseError,
-    family,
-    get_family,
-)
-from .fit import Fit, Summary, load
-from .formula import BrmsFormula, FormulaError, GroupTerm, bf, parse_formula
-from .interpret import (
-    avg_comparisons,
-    avg_predictions,
-    avg_slopes,
-    comparisons,
-    datagrid,
-    posterior_draws,
-    predictions,
-    slopes,
-)
-from .model import BrmsModel, build_model, make_model, model_code
-from .model_priors import default_priors, get_prior, validate_prior
-from .persist import FitStoreError
-from .plots import (
-    conditional_effects,
-    conditional_smooths,
-    mcmc_plot,
-    plot_fit,
-    plot_prior_posterior,
-    plot_priors,
-    plot_ranef,
-    pp_check,
-    ppc_bars_data,
-)
-from .predict import (
-    fitted,
-    posterior_epred,
-    posterior_linpred,
-    posterior_predict,
-    posterior_smooths,
-    predict,
-)
-from .priors import PriorError, PriorSpec, PriorTable, prior
-from .refit import KFold, brm_multiple, kfold, kfold_split_random
-from .sampling import ConvergenceWarning, SamplingInterrupted, sample, sample_prior_only
+try:
+    # PyTensor's default linker here is Numba, which calls BLAS itself; the warning that the C
+    # backend found no BLAS does not apply (benchmarks/README.md: 15 us per gradient).
+    _warnings.filterwarnings(
+        "ignore", message="PyTensor could not link to a BLAS", category=UserWarning
+    )
+
+    from . import datasets
+    from .brm import InterruptedSamplingWarning, PostprocessingError, brm, update
+    from .columns import DataError
+    from .criteria import bayes_R2, hypothesis, loo, loo_compare, waic
+    from .design import DataWarning, Design, make_design
+    from .families import (
+        FAMILIES,
+        Family,
+        ResponseCodingWarning,
+        ResponseError,
+        family,
+        get_family,
+    )
+    from .fit import Fit, Summary, load
+    from .formula import BrmsFormula, FormulaError, GroupTerm, bf, parse_formula
+    from .interpret import (
+        avg_comparisons,
+        avg_predictions,
+        avg_slopes,
+        comparisons,
+        datagrid,
+        posterior_draws,
+        predictions,
+        slopes,
+    )
+    from .model import BrmsModel, build_model, make_model, model_code
+    from .model_priors import default_priors, get_prior, validate_prior
+    from .persist import FitStoreError
+    from .plots import (
+        conditional_effects,
+        conditional_smooths,
+        mcmc_plot,
+        plot_fit,
+        plot_prior_posterior,
+        plot_priors,
+        plot_ranef,
+        pp_check,
+        ppc_bars_data,
+    )
+    from .predict import (
+        fitted,
+        posterior_epred,
+        posterior_linpred,
+        posterior_predict,
+        posterior_smooths,
+        predict,
+    )
+    from .priors import PriorError, PriorSpec, PriorTable, prior
+    from .refit import KFold, brm_multiple, kfold, kfold_split_random
+    from .sampling import ConvergenceWarning, SamplingInterrupted, sample, sample_prior_only
+
+    if _FREEZE_AFTER_IMPORT:
+        _gc.freeze()
+finally:
+    # the collector's state is restored even when an import fails
+    if _FREEZE_AFTER_IMPORT and _GC_WAS_ENABLED:
+        _gc.enable()
 
 __version__ = "0.1.0"
 

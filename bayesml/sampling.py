@@ -44,9 +44,13 @@ __all__ = [
 DEFAULT_NUTS_SAMPLER = "nutpie" if importlib.util.find_spec("nutpie") else "pymc"
 # nutpie's mass-matrix adaptation, by model size (benchmarks/README.md): a low-rank correction
 # captures the intercept/varying-effect correlation of small models (alcohol: bulk ESS 237 ->
-# 1324) but costs too much beyond a few hundred parameters (classroom_uncorr: 15 s -> 300 s),
-# where nutpie's default gradient-based diagonal adaptation is kept.
-LOW_RANK_MAX_PARAMETERS = 250
+# 1324; a Poisson y ~ x + (1 | g) with 118 groups: 1,330 against 480) but its tuning costs
+# grow steeply with the number of sampled values, between 121 and 133 most of all (whole fits
+# of that Poisson model: 3.5 s at 121 values, 17-24 s at 133, 24-31 s at 143, against 2.0-2.6 s
+# with the diagonal adaptation; the crossed Poisson GLMM of tests/test_scale.py, 182 values:
+# 53-66 s against 2.0 s at the same bulk ESS, 24 s of one chain's 1,000 tuning draws against
+# 0.3 s). Above the bound nutpie's default gradient-based diagonal adaptation is kept.
+LOW_RANK_MAX_PARAMETERS = 121
 
 
 @contextlib.contextmanager

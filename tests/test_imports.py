@@ -33,3 +33,35 @@ def test_the_command_reports_a_clean_package():
     )
     assert out.returncode == 0, out.stdout
     assert out.stdout.rstrip().endswith("no cycle, no private name across modules")
+
+
+def _gc_state_after_import(env_freeze: str | None, disabled_before: bool) -> tuple[int, bool]:
+    """Objects the import froze, and whether the collector runs afterwards."""
+    code = (
+        "import gc\n"
+        + ("gc.disable()\n" if disabled_before else "")
+        + "before = gc.get_freeze_count()\n"
+        "import bayesml\n"
+        "print(gc.get_freeze_count() - before, gc.isenabled())\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "BAYESML_GC_FREEZE"}
+    if env_freeze is not None:
+        env["BAYESML_GC_FREEZE"] = env_freeze
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    count, enabled = out.stdout.split()
+    return int(count), enabled == "True"
+
+
+def test_import_freezes_the_libraries_objects_and_restores_the_collector():
+    count, enabled = _gc_state_after_import(None, disabled_before=False)
+    # PyMC, PyTensor, Numba, pandas and ArviZ leave far more than 100,000 objects
+    assert count > 100_000 and enabled
+    # a collector the user had turned off stays off
+    assert _gc_state_after_import(None, disabled_before=True)[1] is False
+
+
+def test_the_freeze_can_be_turned_off():
+    assert _gc_state_after_import("0", disabled_before=False) == (0, True)
