@@ -333,7 +333,9 @@ def nutpie_settings(model: pm.Model, kwargs: dict, n_dim: int | None = None) -> 
     ``target_accept``/``maxdepth`` given directly."""
     check_nutpie_keywords(kwargs)
     kwargs = dict(kwargs)
-    settings = dict(kwargs.pop("nuts", None) or nutpie_adaptation(model, n_dim))
+    nuts = kwargs.pop("nuts", None)
+    # nuts={} asks for nutpie's own defaults (its diagonal adaptation), not for ours
+    settings = dict(nuts) if nuts is not None else nutpie_adaptation(model, n_dim)
     for key in _NUTPIE_TOP_LEVEL:
         if key in kwargs:
             settings["maxdepth" if key == "max_treedepth" else key] = kwargs.pop(key)

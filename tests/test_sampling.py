@@ -375,3 +375,19 @@ def test_the_low_rank_adaptation_stops_where_its_tuning_cost_climbs():
     assert nutpie_adaptation(model) == {"adaptation": "low_rank"}
     assert nutpie_adaptation(model, n_dim=121) == {"adaptation": "low_rank"}
     assert nutpie_adaptation(model, n_dim=122) == {}
+
+
+def test_nuts_settings_given_replace_the_adaptation_chosen_by_size():
+    import pymc as pm
+
+    from bayesml.sampling import nutpie_settings
+
+    with pm.Model() as model:
+        pm.Normal("b", 0, 1, shape=3)
+    assert nutpie_settings(model, {}) == {"adaptation": "low_rank"}
+    # an empty dict is nutpie's defaults (its diagonal adaptation), as the README advises
+    assert nutpie_settings(model, {"nuts": {}, "target_accept": 0.9}) == {"target_accept": 0.9}
+    assert nutpie_settings(model, {"nuts": {"adaptation": "low_rank"}, "max_treedepth": 12}) == {
+        "adaptation": "low_rank",
+        "maxdepth": 12,
+    }
