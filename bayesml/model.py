@@ -720,7 +720,7 @@ def recover_group_effects(raw: xr.Dataset, bm: BrmsModel, seed: int | None = Non
         v = got["v"]
         v = v if v.ndim > 1 and v.shape[1] > 1 else v.reshape(len(v))
         cov = [c[sl] for c in cov_inv]
-        part = draw_group_effects(d, comps, got["resid"], v, cov, rng, chunk=chunk)
+        part = draw_group_effects(d, comps, got["resid"], v, cov, rng, chunk=chunk, total_draws=S)
         for r, p in zip(rs, part, strict=True):
             r[sl] = p
     out = raw.copy()
