@@ -128,3 +128,5 @@ def test_the_compiled_draws_are_chosen_where_numpy_would_take_longer_than_loadin
     assert not compiled_draws_pay_off(4000, 18, 2)  # sleepstudy: NumPy 0.04 s
     assert compiled_draws_pay_off(4000, 107, 20)  # classroom's schools: 4.2 s against 0.7 s
     assert compiled_draws_pay_off(4000, 160, 2)  # mathach's schools: 0.30 s against 0.02 s
+    assert compiled_draws_pay_off(4000, 1, 80)  # blp's crossed component: 0.42 s against 0.26 s
+    assert not compiled_draws_pay_off(4000, 1, 200)  # LAPACK's blocked code is faster
