@@ -108,7 +108,7 @@ def signed_hyperparameters(block: GroupBlock, priors):
 # Up to this many correlated effects per block, L⁻¹ is built by forward substitution from
 # elementwise operations. PyTensor's triangular solve and matrix products call BLAS/LAPACK
 # through pointers looked up in Numba's object mode at the first call in every process (six
-# lookups, about 0.3 s, for sleepstudy's (Days | Subject)); for small blocks the unrolled
+# lookups, about 0.25 s, for sleepstudy's (Days | Subject)); for small blocks the unrolled
 # operations are as fast and need no lookup.
 UNROLLED_INVERSE_MAX = 8
 
