@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytensor.tensor as pt
+from numba.extending import register_jitable
 from pytensor.gradient import DisconnectedType
 from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
@@ -116,6 +117,27 @@ def _numpy_terms(M: np.ndarray, z: np.ndarray):
     return (np.array(2 * np.sum(np.log(diag))), np.array(np.sum(a**2)), inverse, solution)
 
 
+@register_jitable
+def _cholesky_into(A, L):
+    """Writes the Cholesky factor of A (Q × Q) into the lower triangle of L; False when A is
+    not numerically positive definite (or holds NaN). Compiled into the kernels below."""
+    Q = A.shape[0]
+    for j in range(Q):
+        s = A[j, j]
+        for k in range(j):
+            s -= L[j, k] * L[j, k]
+        if not s > 0.0:
+            return False
+        d = np.sqrt(s)
+        L[j, j] = d
+        for i in range(j + 1, Q):
+            s = A[i, j]
+            for k in range(j):
+                s -= L[i, k] * L[j, k]
+            L[i, j] = s / d
+    return True
+
+
 def _terms_loop(M, z):
     """The Numba kernel: per component, the Cholesky factor L, a = L⁻¹z, U = L⁻ᵀ (stored by
     rows, so that every inner loop runs along contiguous memory), M⁻¹ = U Uᵀ and x = U a."""
@@ -128,22 +150,12 @@ def _terms_loop(M, z):
     logdet = 0.0
     quad = 0.0
     for c in range(C):
+        if not _cholesky_into(M[c], L):
+            inverse.fill(np.nan)
+            solution.fill(np.nan)
+            return np.array(np.nan), np.array(np.nan), inverse, solution
         for j in range(Q):
-            s = M[c, j, j]
-            for k in range(j):
-                s -= L[j, k] * L[j, k]
-            if not s > 0.0:  # not positive definite (or NaN)
-                inverse.fill(np.nan)
-                solution.fill(np.nan)
-                return np.array(np.nan), np.array(np.nan), inverse, solution
-            d = np.sqrt(s)
-            L[j, j] = d
-            logdet += 2.0 * np.log(d)
-            for i in range(j + 1, Q):
-                s = M[c, i, j]
-                for k in range(j):
-                    s -= L[i, k] * L[j, k]
-                L[i, j] = s / d
+            logdet += 2.0 * np.log(L[j, j])
         for i in range(Q):
             s = z[c, i]
             for k in range(i):
@@ -180,19 +192,8 @@ def _draws_loop(M, z, eps):
     L = np.zeros((Q, Q))
     y = np.empty(Q)
     for n in range(N):
-        for j in range(Q):
-            acc = M[n, j, j]
-            for k in range(j):
-                acc -= L[j, k] * L[j, k]
-            if not acc > 0.0:  # not positive definite (or NaN)
-                return u, False
-            d = np.sqrt(acc)
-            L[j, j] = d
-            for i in range(j + 1, Q):
-                acc = M[n, i, j]
-                for k in range(j):
-                    acc -= L[i, k] * L[j, k]
-                L[i, j] = acc / d
+        if not _cholesky_into(M[n], L):
+            return u, False
         for i in range(Q):
             acc = z[n, i]
             for k in range(i):
@@ -244,7 +245,7 @@ def _register_numba() -> None:
 
     @numba_basic.register_funcify_default_op_cache_key(CholeskyTerms)
     def _numba_cholesky_terms(op, node=None, **kwargs):
-        return kernel, 1  # the kernel's version, part of PyTensor's cache key
+        return kernel, 2  # the kernel's version, part of PyTensor's cache key
 
 
 _register_numba()

@@ -34,6 +34,8 @@ import numpy as np
 import pymc as pm
 import pytensor
 
+from . import cholesky_terms
+
 __all__ = ["NumbaModel", "cache_dir", "compile_numba"]
 
 
@@ -52,11 +54,14 @@ def _versions() -> str:
     import nutpie
     import pytensor
 
-    # this module's own text: a change to the generated wrappers voids older entries
-    own = hashlib.sha1(Path(__file__).read_bytes()).hexdigest()
+    # the text of the modules compiled into the callbacks (the generated wrappers here, the
+    # Numba kernels of cholesky_terms): a change to either voids older entries
+    own = hashlib.sha1()
+    for path in (Path(__file__), Path(cholesky_terms.__file__)):
+        own.update(path.read_bytes())
     return "|".join(
-        (own, numba.__version__, pytensor.__version__, nutpie.__version__, pm.__version__,
-         np.__version__, sys.version)
+        (own.hexdigest(), numba.__version__, pytensor.__version__, nutpie.__version__,
+         pm.__version__, np.__version__, sys.version)
     )  # fmt: skip
 
 

@@ -201,3 +201,13 @@ def test_an_unwritable_cache_folder_compiles_in_memory(
     x = np.linspace(-0.5, 0.5, compiled.n_dim)
     assert logp_and_grad(again, x)[0] == logp_and_grad(compiled, x)[0]
     assert blocked.read_text() == "not a folder"
+
+
+def test_the_cache_key_follows_the_kernels_compiled_into_the_callbacks(monkeypatch, tmp_path):
+    from bayesml import cholesky_terms, compiled
+
+    key = compiled._versions()
+    edited = tmp_path / "cholesky_terms.py"
+    edited.write_text(Path(cholesky_terms.__file__).read_text() + "\n# an edited kernel\n")
+    monkeypatch.setattr(cholesky_terms, "__file__", str(edited))
+    assert compiled._versions() != key
