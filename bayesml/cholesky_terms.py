@@ -17,6 +17,7 @@ that is not numerically positive definite gives NaN terms, which the samplers re
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pytensor.tensor as pt
 from numba.extending import register_jitable
@@ -207,7 +208,8 @@ def _draws_loop(M, z, eps):
     return u, True
 
 
-_DRAWS_KERNEL = None
+# compiled at its first call (then cached on disk)
+_draws_kernel = numba.njit(cache=True)(_draws_loop)
 
 
 def conditional_draws(M: np.ndarray, z: np.ndarray, eps: np.ndarray) -> np.ndarray:
@@ -222,13 +224,8 @@ def conditional_draws(M: np.ndarray, z: np.ndarray, eps: np.ndarray) -> np.ndarr
     numpy.linalg.LinAlgError
         A matrix is not positive definite.
     """
-    global _DRAWS_KERNEL
-    if _DRAWS_KERNEL is None:
-        import numba
-
-        _DRAWS_KERNEL = numba.njit(cache=True)(_draws_loop)
     Q, shape = z.shape[-1], z.shape
-    u, ok = _DRAWS_KERNEL(
+    u, ok = _draws_kernel(
         np.ascontiguousarray(M, dtype=np.float64).reshape(-1, Q, Q),
         np.ascontiguousarray(z, dtype=np.float64).reshape(-1, Q),
         np.ascontiguousarray(eps, dtype=np.float64).reshape(-1, Q),
