@@ -6,7 +6,9 @@ Pipeline stages, each callable on its own:
 """
 
 import gc as _gc
+import inspect as _inspect
 import os as _os
+import sys as _sys
 import warnings as _warnings
 
 # Importing bayesml's libraries (PyMC, PyTensor, Numba, pandas, ArviZ) creates some 260,000
@@ -20,6 +22,29 @@ _FREEZE_AFTER_IMPORT = _os.environ.get("BAYESML_GC_FREEZE", "1") != "0"
 _GC_WAS_ENABLED = _gc.isenabled()
 if _FREEZE_AFTER_IMPORT:
     _gc.disable()
+
+
+def _stack_without_source(context: int = 1) -> list[_inspect.FrameInfo]:
+    """``inspect.stack()`` with each frame's file, line and function, but no source lines.
+
+    ``lazy_loader`` calls ``inspect.stack()`` for every optional module it cannot find
+    (ArviZ: ``jax`` and ``numpyro``), to name the importing line in a later error. The real
+    one looks up each frame's module by walking every loaded module's file path: 0.2-0.4 s
+    per process (benchmarks/README.md). Used only while bayesml imports its libraries.
+    """
+    frames = []
+    frame = _sys._getframe(1)
+    while frame is not None:
+        code = frame.f_code
+        frames.append(
+            _inspect.FrameInfo(frame, code.co_filename, frame.f_lineno, code.co_name, None, None)
+        )
+        frame = frame.f_back
+    return frames
+
+
+_INSPECT_STACK = _inspect.stack
+_inspect.stack = _stack_without_source
 
 try:
     # PyTensor's default linker here is Numba, which calls BLAS itself; the warning that the C
@@ -82,6 +107,7 @@ try:
     if _FREEZE_AFTER_IMPORT:
         _gc.freeze()
 finally:
+    _inspect.stack = _INSPECT_STACK
     # the collector's state is restored even when an import fails
     if _FREEZE_AFTER_IMPORT and _GC_WAS_ENABLED:
         _gc.enable()

@@ -17,6 +17,7 @@ import pymc as pm
 import xarray as xr
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant
+from pytensor.graph.op import HasInnerGraph
 from pytensor.graph.traversal import io_toposort
 
 from .cholesky_terms import register_jax
@@ -266,15 +267,35 @@ def _fingerprint_item(var, index: dict) -> tuple:
     return ("input", var.name, str(var.type))
 
 
-def model_fingerprint(model: pm.Model) -> str:
-    """A digest of everything the compiled sampler depends on except the values of the data
-    containers: the log density's and the deterministics' graph (every operation, every
-    constant's values), the free variables and their transforms, the data containers' names
-    and shapes, and the coordinates."""
-    outputs = [model.logp(), *model.deterministics]
-    index: dict = {}
-    parts: list = []
+def _generative_outputs(model: pm.Model) -> list | None:
+    """The variables that determine the log density without building it: every random
+    variable (its distribution and parameters), the observed values, the potentials, the
+    deterministics and each transform applied to its variable (bounds included). None when a
+    ``CustomDist`` keeps its density in a Python function, outside the graph."""
+    outputs = [*model.basic_RVs, *model.potentials, *model.deterministics]
+    outputs += [model.rvs_to_values[rv] for rv in model.observed_RVs]
+    for rv in model.free_RVs:
+        transform = model.rvs_to_transforms.get(rv)
+        if transform is not None:
+            outputs.append(transform.forward(rv, *rv.owner.inputs))
     for node in io_toposort([], outputs):
+        if any(c.__module__ == "pymc.distributions.custom" for c in type(node.op).__mro__):
+            return None
+    return outputs
+
+
+def _graph_parts(inputs: list, outputs: list) -> list:
+    """Every operation of the graph from ``inputs`` (placeholders, by position) to
+    ``outputs``, with its output types and its inputs' positions, and each free input:
+    data containers by name and shape, constants by value. An operation with an inner graph
+    (PyMC's symbolic distributions, Scan) is described by that graph too."""
+    index: dict = {v: i for i, v in enumerate(inputs)}
+    parts: list = []
+    for v in outputs:  # free inputs that are outputs too (observed values)
+        if v.owner is None and v not in index:
+            index[v] = len(index)
+            parts.append(_fingerprint_item(v, index))
+    for node in io_toposort(inputs, outputs):
         ins = []
         for v in node.inputs:
             if v not in index:
@@ -283,11 +304,34 @@ def model_fingerprint(model: pm.Model) -> str:
             ins.append(index[v])
         for out in node.outputs:
             index.setdefault(out, len(index))
-        parts.append((str(node.op), tuple(ins)))
+        op = node.op
+        inner = (_graph_parts(list(op.inner_inputs), list(op.inner_outputs))
+                 if isinstance(op, HasInnerGraph) else None)  # fmt: skip
+        parts.append((str(op), tuple(ins), tuple(str(o.type) for o in node.outputs), inner))
+    parts.append(("outputs", tuple(index.get(v, -1) for v in outputs)))
+    return parts
+
+
+def model_fingerprint(model: pm.Model) -> str:
+    """A digest of everything the compiled sampler depends on except the values of the data
+    containers: the model's graph (every operation, every constant's values), the free
+    variables and their transforms, the data containers' names and shapes, and the
+    coordinates.
+
+    The graph is the generative one (``_generative_outputs``), which determines the log
+    density; building the log density itself took 0.15 s of a sleepstudy fit. Models with a
+    ``CustomDist`` (whose density is a Python function) are fingerprinted by their log
+    density's graph."""
+    outputs = _generative_outputs(model)
+    kind = "generative"
+    if outputs is None:
+        outputs, kind = [model.logp(), *model.deterministics], "logp"
+    parts: list = [kind, ("check_bounds", bool(model.check_bounds)), *_graph_parts([], outputs)]
     for rv in model.free_RVs:
         transform = model.rvs_to_transforms.get(rv)
         initval = model.rvs_to_initial_values.get(rv)
         parts.append(("free", rv.name, type(transform).__name__, str(rv.type), repr(initval)))
+    parts.append(("observed", tuple(rv.name for rv in model.observed_RVs)))
     parts.append(("coords", tuple((k, tuple(map(str, v or ()))) for k, v in model.coords.items())))
     parts.append(("deterministics", tuple(d.name for d in model.deterministics)))
     return hashlib.sha1(repr(parts).encode()).hexdigest()

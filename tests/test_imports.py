@@ -65,3 +65,29 @@ def test_import_freezes_the_libraries_objects_and_restores_the_collector():
 
 def test_the_freeze_can_be_turned_off():
     assert _gc_state_after_import("0", disabled_before=False) == (0, True)
+
+
+def test_the_quick_stack_names_the_same_frames_as_inspect_and_is_undone_after_import():
+    import inspect
+
+    import bayesml
+
+    # the import put the real inspect.stack back
+    assert inspect.stack is bayesml._INSPECT_STACK
+
+    def where() -> tuple[list, list]:
+        return bayesml._stack_without_source(), inspect.stack()
+
+    quick, real = where()
+    assert len(quick) == len(real) > 2
+    for q, r in zip(quick, real, strict=True):
+        assert (q.frame, q.filename, q.lineno, q.function) == (
+            r.frame,
+            r.filename,
+            r.lineno,
+            r.function,
+        )
+        assert q.code_context is None
+    # element 1 is the caller's line, as lazy_loader uses it
+    assert quick[0].function == "where"
+    assert quick[1].frame is inspect.currentframe()

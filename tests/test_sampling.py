@@ -391,3 +391,45 @@ def test_nuts_settings_given_replace_the_adaptation_chosen_by_size():
         "adaptation": "low_rank",
         "maxdepth": 12,
     }
+
+
+def test_fingerprint_sees_priors_bounds_and_families_without_building_the_log_density():
+    from bayesml.sampling import model_fingerprint
+
+    sleep = bm.datasets.load("sleepstudy")
+    f = "Reaction ~ Days + (Days | Subject)"
+    variants = {
+        "default": {},
+        "normal(0, 10)": dict(prior=bm.prior("normal(0, 10)", class_="b")),
+        "normal(0, 11)": dict(prior=bm.prior("normal(0, 11)", class_="b")),
+        "lb 0": dict(prior=bm.prior("normal(0, 10)", class_="b", lb=0)),
+        "lb 1": dict(prior=bm.prior("normal(0, 10)", class_="b", lb=1)),
+        "lkj(2)": dict(prior=bm.prior("lkj(2)", class_="cor")),
+        "student": dict(family="student"),
+        "lognormal": dict(family="lognormal"),
+    }
+    prints = {
+        k: model_fingerprint(bm.make_model(f, sleep, **kw).model) for k, kw in variants.items()
+    }
+    assert len(set(prints.values())) == len(variants), prints
+    # the same model built again: the same digest (nothing in it depends on object identity)
+    assert model_fingerprint(bm.make_model(f, sleep).model) == prints["default"]
+
+
+def test_fingerprint_of_a_custom_density_reads_its_log_density():
+    """A CustomDist's Python logp is not in the generative graph: two densities that differ
+    only inside that function must not share a compiled model."""
+    import pymc as pm
+
+    from bayesml.sampling import model_fingerprint
+
+    def model_with(scale: float) -> pm.Model:
+        with pm.Model() as model:
+            mu = pm.Normal("mu")
+            pm.CustomDist(
+                "y", mu, logp=lambda value, m: -(((value - m) / scale) ** 2), observed=np.zeros(3)
+            )
+        return model
+
+    assert model_fingerprint(model_with(1.0)) != model_fingerprint(model_with(2.0))
+    assert model_fingerprint(model_with(1.0)) == model_fingerprint(model_with(1.0))
