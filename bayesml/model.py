@@ -21,6 +21,7 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 import xarray as xr
+from pytensor.compile.mode import Mode
 from pytensor.graph.replace import vectorize_graph
 from pytensor.graph.traversal import ancestors
 
@@ -655,6 +656,15 @@ def ordered_threshold_draws(
     return out[:draws]
 
 
+# The expressions evaluated on draws run a few times per fit, each on a whole chunk of draws:
+# PyTensor's Python linker evaluates them with NumPy at once, where compiling them with Numba
+# took longer than it saved (post-processing, seed 1: sleep_full 0.17 -> 0.09 s,
+# classroom_uncorr 2.1 -> 1.4 s, a Gaussian y ~ s(x) + (1 | g) with 2,000 rows 3.1 -> 0.6 s;
+# benchmarks/README.md). The Python linker also skips PyTensor's C virtual machine, whose
+# first use imports setuptools.
+DRAWS_MODE = Mode(linker="py", optimizer="fast_compile")
+
+
 def chunks_on_draws(model: pm.Model, outputs: dict, raw: xr.Dataset, chunk: int = 256):
     """Expressions of the model evaluated on successive chunks of the draws of ``raw``
     (chains stacked): yields ``(slice, {name: (draws in chunk, ...)})``. The graph is
@@ -666,7 +676,9 @@ def chunks_on_draws(model: pm.Model, outputs: dict, raw: xr.Dataset, chunk: int 
     inputs = [rv for rv in model.free_RVs if rv in needed]
     batched = {rv: rv.type.clone(shape=(None, *rv.type.shape))() for rv in inputs}
     vectorised = vectorize_graph(exprs, replace=batched)
-    fn = pytensor.function(list(batched.values()), vectorised, on_unused_input="ignore")
+    fn = pytensor.function(
+        list(batched.values()), vectorised, on_unused_input="ignore", mode=DRAWS_MODE
+    )
     S = raw.sizes["chain"] * raw.sizes["draw"]
     values = {rv.name: raw[rv.name].values.reshape(S, *raw[rv.name].shape[2:]) for rv in inputs}
     for start in range(0, S, chunk):

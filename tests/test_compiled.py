@@ -86,6 +86,29 @@ def test_log_density_gradient_and_draws_equal_pytensors_and_nutpies(sleep_model,
     assert compiled.n_expanded == reference.n_expanded
 
 
+def test_initial_points_are_pymcs_jittered_support_points_in_the_layouts_order(
+    sleep_model, compiled
+):
+    from pymc.initial_point import make_initial_point_fn
+
+    reference = make_initial_point_fn(
+        model=sleep_model,
+        default_strategy="support_point",
+        jitter_rvs=set(sleep_model.free_RVs),
+        return_transformed=True,
+    )
+    names, slices, _ = compiled.shape_info
+    for seed in (1, 2, 12345):
+        x = compiled.initial_point_func(seed)
+        expected = reference(seed)
+        assert x.shape == (compiled.n_dim,)
+        for name, sl in zip(names, slices, strict=True):
+            if sl.stop <= compiled.n_dim:
+                np.testing.assert_array_equal(x[sl], np.ravel(expected[name]))
+    # jittered: another seed, another point
+    assert not np.array_equal(compiled.initial_point_func(1), compiled.initial_point_func(2))
+
+
 def test_new_data_values_go_in_without_compiling(sleep_model, compiled):
     y = sleep_model["Y"].get_value()
     moved = compiled.with_data(Y=y + 10.0)
