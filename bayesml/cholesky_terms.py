@@ -119,21 +119,48 @@ def _numpy_terms(M: np.ndarray, z: np.ndarray):
 
 
 @register_jitable
-def _cholesky_into(A, L):
-    """Writes the Cholesky factor of A (Q × Q) into the lower triangle of L; False when A is
-    not numerically positive definite (or holds NaN). Compiled into the kernels below."""
+def _envelope_into(A, first, reach):
+    """Where each row's non-zeros start: ``first[i]``, the first column j ≤ i with
+    ``A[i, j] != 0``, and ``reach[i]``, the first non-zero column of row i of ``L⁻¹``
+    (``min(first[i], reach[k] for first[i] ≤ k < i)``). The Cholesky factor L is zero
+    left of ``first`` (no fill-in outside the envelope) and ``L⁻¹`` left of ``reach``, so the
+    loops below skip those zeros: a nested design's component (its classes' effects first,
+    their school's last, ``marginal._node_degrees``) costs O(Q²) instead of O(Q³)."""
+    Q = A.shape[0]
+    for i in range(Q):
+        f = i
+        for j in range(i):
+            if A[i, j] != 0.0:
+                f = j
+                break
+        first[i] = f
+        r = f
+        for k in range(f, i):
+            if reach[k] < r:
+                r = reach[k]
+        reach[i] = r
+
+
+@register_jitable
+def _cholesky_into(A, L, first):
+    """Writes the Cholesky factor of A (Q × Q) into the lower triangle of L, given A's
+    envelope ``first`` (``_envelope_into``); False when A is not numerically positive
+    definite (or holds NaN). Compiled into the kernels below."""
     Q = A.shape[0]
     for j in range(Q):
         s = A[j, j]
-        for k in range(j):
+        for k in range(first[j], j):
             s -= L[j, k] * L[j, k]
         if not s > 0.0:
             return False
         d = np.sqrt(s)
         L[j, j] = d
         for i in range(j + 1, Q):
+            if first[i] > j:
+                L[i, j] = 0.0
+                continue
             s = A[i, j]
-            for k in range(j):
+            for k in range(max(first[i], first[j]), j):
                 s -= L[i, k] * L[j, k]
             L[i, j] = s / d
     return True
@@ -141,17 +168,21 @@ def _cholesky_into(A, L):
 
 def _terms_loop(M, z):
     """The Numba kernel: per component, the Cholesky factor L, a = L⁻¹z, U = L⁻ᵀ (stored by
-    rows, so that every inner loop runs along contiguous memory), M⁻¹ = U Uᵀ and x = U a."""
+    rows, so that every inner loop runs along contiguous memory), M⁻¹ = U Uᵀ and x = U a,
+    each skipping the zeros outside the envelope (``_envelope_into``)."""
     C, Q = z.shape
     inverse = np.zeros((C, Q, Q))
     solution = np.empty((C, Q))
     L = np.zeros((Q, Q))
     U = np.zeros((Q, Q))  # U[j, k] = (L⁻¹)[k, j], upper triangular
     a = np.empty(Q)
+    first = np.empty(Q, dtype=np.int64)
+    reach = np.empty(Q, dtype=np.int64)
     logdet = 0.0
     quad = 0.0
     for c in range(C):
-        if not _cholesky_into(M[c], L):
+        _envelope_into(M[c], first, reach)
+        if not _cholesky_into(M[c], L, first):
             inverse.fill(np.nan)
             solution.fill(np.nan)
             return np.array(np.nan), np.array(np.nan), inverse, solution
@@ -159,24 +190,31 @@ def _terms_loop(M, z):
             logdet += 2.0 * np.log(L[j, j])
         for i in range(Q):
             s = z[c, i]
-            for k in range(i):
+            for k in range(first[i], i):
                 s -= L[i, k] * a[k]
             a[i] = s / L[i, i]
             quad += a[i] * a[i]
         for j in range(Q):
             U[j, j] = 1.0 / L[j, j]
             for i in range(j + 1, Q):
+                if reach[i] > j:
+                    U[j, i] = 0.0
+                    continue
                 s = 0.0
-                for k in range(j, i):
+                for k in range(max(j, first[i]), i):
                     s -= L[i, k] * U[j, k]
                 U[j, i] = s / L[i, i]
+        # M⁻¹ = Σ_k (row k of L⁻¹)ᵀ(row k of L⁻¹), each row non-zero from reach[k] to k
+        Mi = inverse[c]
+        for k in range(Q):
+            r = reach[k]
+            for i in range(r, k + 1):
+                u = U[i, k]
+                for j in range(r, i + 1):
+                    Mi[i, j] += u * U[j, k]
         for i in range(Q):
-            for j in range(i + 1):
-                s = 0.0
-                for k in range(i, Q):
-                    s += U[i, k] * U[j, k]
-                inverse[c, i, j] = s
-                inverse[c, j, i] = s
+            for j in range(i):
+                Mi[j, i] = Mi[i, j]
             s = 0.0
             for k in range(i, Q):
                 s += U[i, k] * a[k]
@@ -192,12 +230,15 @@ def _draws_loop(M, z, eps):
     u = np.empty((N, Q))
     L = np.zeros((Q, Q))
     y = np.empty(Q)
+    first = np.empty(Q, dtype=np.int64)
+    reach = np.empty(Q, dtype=np.int64)
     for n in range(N):
-        if not _cholesky_into(M[n], L):
+        _envelope_into(M[n], first, reach)
+        if not _cholesky_into(M[n], L, first):
             return u, False
         for i in range(Q):
             acc = z[n, i]
-            for k in range(i):
+            for k in range(first[i], i):
                 acc -= L[i, k] * y[k]
             y[i] = acc / L[i, i]
         for i in range(Q - 1, -1, -1):
@@ -242,7 +283,7 @@ def _register_numba() -> None:
 
     @numba_basic.register_funcify_default_op_cache_key(CholeskyTerms)
     def _numba_cholesky_terms(op, node=None, **kwargs):
-        return kernel, 2  # the kernel's version, part of PyTensor's cache key
+        return kernel, 3  # the kernel's version, part of PyTensor's cache key
 
 
 _register_numba()

@@ -121,6 +121,26 @@ def _union_find(design: Design) -> np.ndarray:
     return np.array([find(i) for i in range(offsets[-1])]), offsets
 
 
+def _node_degrees(design: Design, offsets: np.ndarray) -> np.ndarray:
+    """Per (block, level) node: how many effects share an observation with its effects (the
+    non-zeros of its rows of ``M``).
+
+    A component's effects are ordered by this count, and the effects of one level of one
+    grouping factor next to each other: in a nested design the classes' effects come first
+    and their school's last, so that each class's rows of ``M`` are zero left of that class's
+    own effects, and the Cholesky loop (``cholesky_terms``), which skips those zeros, does
+    O(Q²) work per component instead of O(Q³)."""
+    width = np.concatenate([np.full(b.n_levels, len(b.coefs)) for b in design.blocks])
+    nodes = np.column_stack(
+        [blk.index + off for blk, off in zip(design.blocks, offsets[:-1], strict=True)]
+    )
+    k = nodes.shape[1]
+    pairs = np.unique(
+        np.column_stack([np.repeat(nodes, k, axis=1).ravel(), np.tile(nodes, k).ravel()]), axis=0
+    )
+    return np.bincount(pairs[:, 0], weights=width[pairs[:, 1]], minlength=int(offsets[-1]))
+
+
 @dataclass
 class Layout:
     """Which effects and observations each connected component holds, and how components of
@@ -150,6 +170,13 @@ def layout(design: Design, max_batches: int = 4) -> Layout:
             c = labels[offsets[bi] + j]
             for a in range(len(blk.coefs)):
                 slots[c].append((bi, j, a))
+    if len(design.blocks) > 1:
+        degree = _node_degrees(design, offsets)
+        groups_of = [blk.group for blk in design.blocks]
+        for comp in slots:  # see _node_degrees
+            comp.sort(
+                key=lambda s: (degree[offsets[s[0]] + s[1]], groups_of[s[0]], s[1], s[0], s[2])
+            )
     comp_of_obs = labels[offsets[0] + design.blocks[0].index]
     order_obs = np.argsort(comp_of_obs, kind="stable")
     bounds = np.searchsorted(comp_of_obs[order_obs], np.arange(n_comp + 1))

@@ -14,6 +14,7 @@ from bayesml.cholesky_terms import (
     FUSED_SIZES,
     CholeskyTerms,
     cholesky_terms,
+    conditional_draws,
     logdet_and_quad,
     register_jax,
 )
@@ -42,6 +43,59 @@ def test_values_equal_numpy_linear_algebra(mode, shape):
     fn = pytensor.function([Mv, zv], CholeskyTerms()(Mv, zv), mode=mode)
     for got, want in zip(fn(M, z), _expected(M, z), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def _nested_problem(C=4, classes=(3, 1, 6, 0), seed=3):
+    """Components shaped as a nested design's (``marginal._node_degrees``' order): per class
+    a 2 × 2 block, the school's 2 effects last, coupled to every class; padded to one Q with
+    identity rows, as batches are; plus a banded component (rows of L⁻¹ reach further left
+    than the rows of M) and a dense one."""
+    rng = np.random.default_rng(seed)
+    Q = 2 * max(classes) + 2
+    M = np.zeros((C + 2, Q, Q))
+    for c, n in enumerate(classes):
+        q = 2 * n + 2
+        B = np.zeros((q, q))
+        for k in range(n):
+            A = rng.normal(size=(2, 2))
+            B[2 * k : 2 * k + 2, 2 * k : 2 * k + 2] = A @ A.T + np.eye(2)
+        coupling = rng.normal(scale=0.3, size=(2 * n, 2))
+        B[: 2 * n, 2 * n :] = coupling
+        B[2 * n :, : 2 * n] = coupling.T
+        B[2 * n :, 2 * n :] = (4.0 * n + 2.0) * np.eye(2) + 0.5
+        M[c, :q, :q] = B
+        M[c, q:, q:] = np.eye(Q - q)
+    off = rng.normal(scale=0.4, size=Q - 1)
+    M[C] = 2.0 * np.eye(Q) + np.diag(off, 1) + np.diag(off, -1)
+    A = rng.normal(size=(Q, Q))
+    M[C + 1] = A @ A.T + 0.5 * np.eye(Q)
+    assert np.all(np.linalg.eigvalsh(M) > 0)
+    return M, rng.normal(size=(C + 2, Q))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_nested_components_skip_their_zeros_and_equal_numpy(mode):
+    """The loop skips the zeros left of each row's first non-zero (the envelope): a class's
+    rows after the classes before it, and in L⁻¹ too; the values must not change."""
+    M, z = _nested_problem()
+    Mv, zv = pt.tensor3("M"), pt.matrix("z")
+    fn = pytensor.function([Mv, zv], CholeskyTerms()(Mv, zv), mode=mode)
+    for got, want in zip(fn(M, z), _expected(M, z), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    # one component at a time as well: the work arrays are reused across components
+    for c in range(len(M)):
+        got = fn(M[c : c + 1], z[c : c + 1])
+        np.testing.assert_allclose(got[2], np.linalg.inv(M[c : c + 1]), rtol=1e-10, atol=1e-12)
+
+
+def test_nested_draws_equal_numpys():
+    M, z = _nested_problem(seed=4)
+    eps = np.random.default_rng(5).normal(size=z.shape)
+    L = np.linalg.cholesky(M)
+    expected = np.linalg.solve(
+        np.swapaxes(L, -1, -2), (np.linalg.solve(L, z[..., None])[..., 0] + eps)[..., None]
+    )[..., 0]
+    np.testing.assert_allclose(conditional_draws(M, z, eps), expected, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("mode", MODES)
