@@ -42,30 +42,40 @@ FUSED_SIZES = range(2, 41)
 
 
 class CholeskyTerms(Op):
-    """``(M, z) -> (Σ_c log|M_c|, Σ_c z_cᵀ M_c⁻¹ z_c, M⁻¹, M⁻¹z)`` for ``M`` of shape
-    ``(C, Q, Q)`` (symmetric positive definite) and ``z`` of shape ``(C, Q)``.
+    """``(M, z, envelope) -> (Σ_c log|M_c|, Σ_c z_cᵀ M_c⁻¹ z_c, M⁻¹, M⁻¹z)`` for ``M`` of shape
+    ``(C, Q, Q)`` (symmetric positive definite), ``z`` of shape ``(C, Q)`` and ``envelope``
+    (``(C, Q)`` integers): row i of ``M_c`` is structurally zero left of column
+    ``envelope[c, i]`` (zeros give the dense case).
 
-    The last two outputs serve the gradient; the gradient is defined for costs that depend on
-    the first two only.
+    The last two outputs serve the gradient, which is defined for costs that depend on the
+    first two only. ``M⁻¹`` is exact inside the envelope (and its mirror); outside it the
+    Numba kernel leaves zeros, which the gradient never reads with a non-zero weight
+    (``dM`` is zero there), while NumPy and JAX fill in the whole inverse.
     """
 
     __props__ = ()
 
-    def make_node(self, M, z):
+    def make_node(self, M, z, envelope):
         M = pt.as_tensor_variable(M).astype("float64")
         z = pt.as_tensor_variable(z).astype("float64")
-        if M.type.ndim != 3 or z.type.ndim != 2:
-            raise TypeError("CholeskyTerms takes M of shape (C, Q, Q) and z of shape (C, Q)")
+        envelope = pt.as_tensor_variable(envelope).astype("int64")
+        if M.type.ndim != 3 or z.type.ndim != 2 or envelope.type.ndim != 2:
+            raise TypeError(
+                "CholeskyTerms takes M of shape (C, Q, Q), z and envelope of shape (C, Q)"
+            )
         outputs = [pt.dscalar(), pt.dscalar(), M.type(), z.type()]
-        return Apply(self, [M, z], outputs)
+        return Apply(self, [M, z, envelope], outputs)
 
     def perform(self, node, inputs, output_storage):
-        logdet, quad, inverse, solution = _numpy_terms(*inputs)
+        logdet, quad, inverse, solution = _numpy_terms(*inputs[:2])
         for storage, value in zip(output_storage, (logdet, quad, inverse, solution), strict=True):
             storage[0] = value
 
     def infer_shape(self, fgraph, node, shapes):
         return [(), (), shapes[0], shapes[1]]
+
+    def connection_pattern(self, node):
+        return [[True] * 4, [True] * 4, [False] * 4]
 
     def pullback(self, inputs, outputs, cotangents):
         g_logdet, g_quad, g_inverse, g_solution = cotangents
@@ -79,22 +89,28 @@ class CholeskyTerms(Op):
         if not isinstance(g_quad.type, DisconnectedType):
             g_M = g_M - g_quad * x[:, :, None] * x[:, None, :]
             g_z = g_z + 2 * g_quad * x
-        return [g_M, g_z]
+        return [g_M, g_z, DisconnectedType()()]
 
 
-def cholesky_terms(M, z) -> tuple[pt.TensorVariable, pt.TensorVariable]:
-    """``Σ_c log|M_c|`` and ``Σ_c z_cᵀ M_c⁻¹ z_c`` (see ``CholeskyTerms``)."""
-    logdet, quad, _, _ = CholeskyTerms()(M, z)
+def cholesky_terms(M, z, envelope=None) -> tuple[pt.TensorVariable, pt.TensorVariable]:
+    """``Σ_c log|M_c|`` and ``Σ_c z_cᵀ M_c⁻¹ z_c`` (see ``CholeskyTerms``); without an
+    ``envelope``, the matrices are taken as dense."""
+    if envelope is None:
+        envelope = pt.zeros_like(z, dtype="int64")
+    logdet, quad, _, _ = CholeskyTerms()(M, z, envelope)
     return logdet, quad
 
 
-def logdet_and_quad(M, z, size: int | None = None) -> tuple[pt.TensorVariable, pt.TensorVariable]:
+def logdet_and_quad(
+    M, z, size: int | None = None, envelope: np.ndarray | None = None
+) -> tuple[pt.TensorVariable, pt.TensorVariable]:
     """``Σ_c log|M_c|`` and ``Σ_c z_cᵀ M_c⁻¹ z_c`` for ``M`` (C, Q, Q) and ``z`` (C, Q): the fused
-    operation for sizes in ``FUSED_SIZES``, PyTensor's Cholesky factorisation and triangular
-    solve otherwise. ``size`` is Q when ``M``'s static shape does not say it."""
+    operation for sizes in ``FUSED_SIZES`` (given M's structural ``envelope``, see
+    ``CholeskyTerms``), PyTensor's Cholesky factorisation and triangular solve otherwise.
+    ``size`` is Q when ``M``'s static shape does not say it."""
     size = size if size is not None else M.type.shape[-1]
     if size in FUSED_SIZES:
-        return cholesky_terms(M, z)
+        return cholesky_terms(M, z, envelope)
     chol = pt.linalg.cholesky(M)
     a = pt.linalg.solve_triangular(chol, z[..., None], lower=True)[..., 0]
     # the diagonal by masking: the gradient stays elementwise
@@ -119,13 +135,9 @@ def _numpy_terms(M: np.ndarray, z: np.ndarray):
 
 
 @register_jitable
-def _envelope_into(A, first, reach):
-    """Where each row's non-zeros start: ``first[i]``, the first column j ≤ i with
-    ``A[i, j] != 0``, and ``reach[i]``, the first non-zero column of row i of ``L⁻¹``
-    (``min(first[i], reach[k] for first[i] ≤ k < i)``). The Cholesky factor L is zero
-    left of ``first`` (no fill-in outside the envelope) and ``L⁻¹`` left of ``reach``, so the
-    loops below skip those zeros: a nested design's component (its classes' effects first,
-    their school's last, ``marginal._node_degrees``) costs O(Q²) instead of O(Q³)."""
+def _envelope_into(A, first):
+    """``first[i]``: the first column j ≤ i with ``A[i, j] != 0``. The Cholesky factor is zero
+    left of it (no fill-in outside the envelope), so the loops may skip those entries."""
     Q = A.shape[0]
     for i in range(Q):
         f = i
@@ -134,18 +146,14 @@ def _envelope_into(A, first, reach):
                 f = j
                 break
         first[i] = f
-        r = f
-        for k in range(f, i):
-            if reach[k] < r:
-                r = reach[k]
-        reach[i] = r
 
 
 @register_jitable
 def _cholesky_into(A, L, first):
-    """Writes the Cholesky factor of A (Q × Q) into the lower triangle of L, given A's
-    envelope ``first`` (``_envelope_into``); False when A is not numerically positive
-    definite (or holds NaN). Compiled into the kernels below."""
+    """Writes the Cholesky factor of A (Q × Q) into the lower triangle of L (zeros left of
+    the envelope), given A's envelope ``first`` (``_envelope_into``, or a structural one that
+    contains it); False when A is not numerically positive definite (or holds NaN).
+    Compiled into the kernels below."""
     Q = A.shape[0]
     for j in range(Q):
         s = A[j, j]
@@ -166,59 +174,54 @@ def _cholesky_into(A, L, first):
     return True
 
 
-def _terms_loop(M, z):
-    """The Numba kernel: per component, the Cholesky factor L, a = L⁻¹z, U = L⁻ᵀ (stored by
-    rows, so that every inner loop runs along contiguous memory), M⁻¹ = U Uᵀ and x = U a,
-    each skipping the zeros outside the envelope (``_envelope_into``)."""
+def _terms_loop(M, z, envelope):
+    """The Numba kernel: per component, the Cholesky factor L, a = L⁻¹z and x = L⁻ᵀa by
+    substitutions, and M⁻¹ inside the envelope by Takahashi's recurrence (from ``LᵀM⁻¹ =
+    L⁻¹``, whose upper triangle is zero off the diagonal), each loop skipping the zeros
+    outside the envelope: a nested design's component (its classes' effects first, their
+    school's last, ``marginal._node_degrees``) costs O(Q²) instead of O(Q³)."""
     C, Q = z.shape
     inverse = np.zeros((C, Q, Q))
     solution = np.empty((C, Q))
     L = np.zeros((Q, Q))
-    U = np.zeros((Q, Q))  # U[j, k] = (L⁻¹)[k, j], upper triangular
     a = np.empty(Q)
-    first = np.empty(Q, dtype=np.int64)
-    reach = np.empty(Q, dtype=np.int64)
+    d = np.empty(Q)  # 1 / L[i, i]: multiplications instead of divisions in the loops
     logdet = 0.0
     quad = 0.0
     for c in range(C):
-        _envelope_into(M[c], first, reach)
+        first = envelope[c]
         if not _cholesky_into(M[c], L, first):
             inverse.fill(np.nan)
             solution.fill(np.nan)
             return np.array(np.nan), np.array(np.nan), inverse, solution
         for j in range(Q):
             logdet += 2.0 * np.log(L[j, j])
+            d[j] = 1.0 / L[j, j]
         for i in range(Q):
             s = z[c, i]
             for k in range(first[i], i):
                 s -= L[i, k] * a[k]
-            a[i] = s / L[i, i]
+            a[i] = s * d[i]
             quad += a[i] * a[i]
-        for j in range(Q):
-            U[j, j] = 1.0 / L[j, j]
-            for i in range(j + 1, Q):
-                if reach[i] > j:
-                    U[j, i] = 0.0
-                    continue
-                s = 0.0
-                for k in range(max(j, first[i]), i):
-                    s -= L[i, k] * U[j, k]
-                U[j, i] = s / L[i, i]
-        # M⁻¹ = Σ_k (row k of L⁻¹)ᵀ(row k of L⁻¹), each row non-zero from reach[k] to k
-        Mi = inverse[c]
-        for k in range(Q):
-            r = reach[k]
-            for i in range(r, k + 1):
-                u = U[i, k]
-                for j in range(r, i + 1):
-                    Mi[i, j] += u * U[j, k]
+        x = solution[c]
         for i in range(Q):
-            for j in range(i):
-                Mi[j, i] = Mi[i, j]
-            s = 0.0
-            for k in range(i, Q):
-                s += U[i, k] * a[k]
-            solution[c, i] = s
+            x[i] = a[i]
+        for k in range(Q - 1, -1, -1):  # by columns of Lᵀ: row k of L, within its envelope
+            x[k] *= d[k]
+            for i in range(first[k], k):
+                x[i] -= L[k, i] * x[k]
+        # column i of M⁻¹ from the last, each from the diagonal up to the envelope:
+        # Σ_k L[k, j] Z[k, i] = δ_ij / L[j, j], over the k > j whose rows reach column j
+        Z = inverse[c]
+        for i in range(Q - 1, -1, -1):
+            for j in range(i, first[i] - 1, -1):
+                s = 0.0
+                for k in range(j + 1, Q):
+                    if first[k] <= j:
+                        s += L[k, j] * Z[k, i]
+                value = (d[i] - s) * d[i] if j == i else -s * d[j]
+                Z[j, i] = value
+                Z[i, j] = value
     return np.array(logdet), np.array(quad), inverse, solution
 
 
@@ -231,9 +234,8 @@ def _draws_loop(M, z, eps):
     L = np.zeros((Q, Q))
     y = np.empty(Q)
     first = np.empty(Q, dtype=np.int64)
-    reach = np.empty(Q, dtype=np.int64)
     for n in range(N):
-        _envelope_into(M[n], first, reach)
+        _envelope_into(M[n], first)
         if not _cholesky_into(M[n], L, first):
             return u, False
         for i in range(Q):
@@ -283,7 +285,7 @@ def _register_numba() -> None:
 
     @numba_basic.register_funcify_default_op_cache_key(CholeskyTerms)
     def _numba_cholesky_terms(op, node=None, **kwargs):
-        return kernel, 3  # the kernel's version, part of PyTensor's cache key
+        return kernel, 5  # the kernel's version, part of PyTensor's cache key
 
 
 _register_numba()
@@ -303,7 +305,7 @@ def register_jax() -> None:
 
     @jax_funcify.register(CholeskyTerms)
     def _jax_cholesky_terms(op, **kwargs):
-        def terms(M, z):
+        def terms(M, z, envelope):  # the whole inverse: the envelope only saves work
             L = jnp.linalg.cholesky(M)
             diag = jnp.diagonal(L, axis1=-2, axis2=-1)
             a = triangular_solve(L, z[..., None], left_side=True, lower=True)[..., 0]

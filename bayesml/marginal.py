@@ -68,6 +68,20 @@ class Batch:
     def n_components(self) -> int:
         return len(self.comp_ids)
 
+    @property
+    def envelope(self) -> np.ndarray:
+        """``(C, Q)``: per row of each component's ``M``, its first structurally non-zero
+        column (two effects that an observation shares, or one level's covariance block
+        holds); the diagonal for padded slots. ``M``'s values can be zero inside it, never
+        outside it, whatever the parameters (``cholesky_terms.CholeskyTerms``)."""
+        C, Q = self.n_components, self.n_effects
+        pattern = np.zeros(C * Q * Q, dtype=bool)
+        pattern[self.pair_cols.ravel()] = True
+        pattern = pattern.reshape(C, Q, Q) | np.eye(Q, dtype=bool)
+        for _, rows, pos in self.where.values():
+            pattern[rows[:, None, None], pos[:, :, None], pos[:, None, :]] = True
+        return np.argmax(pattern, axis=2)
+
     def sparse_design(self, nobs: int):
         """Z of the batch as a scipy CSR matrix, ``nobs × (C·Q)``."""
         from scipy import sparse
@@ -315,7 +329,7 @@ def marginal_loglik(
                 M[rows[:, None, None], pos[:, :, None], pos[:, None, :]],
                 pt.broadcast_to(block, (len(levels), *block.shape)),
             )
-        logdet_b, quad_b = logdet_and_quad(M, zr, size=Q)
+        logdet_b, quad_b = logdet_and_quad(M, zr, size=Q, envelope=b.envelope)
         logdet_m = logdet_m + logdet_b
         correction = correction + quad_b
     return -0.5 * (n * np.log(2 * np.pi) + logdet_v + logdet_lambda + logdet_m + quad - correction)

@@ -40,9 +40,14 @@ def _expected(M, z):
 def test_values_equal_numpy_linear_algebra(mode, shape):
     M, z = _problem(*shape)
     Mv, zv = pt.tensor3("M"), pt.matrix("z")
-    fn = pytensor.function([Mv, zv], CholeskyTerms()(Mv, zv), mode=mode)
+    fn = pytensor.function([Mv, zv], CholeskyTerms()(Mv, zv, pt.zeros_like(zv, "int64")), mode=mode)
     for got, want in zip(fn(M, z), _expected(M, z), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def _envelope(M: np.ndarray) -> np.ndarray:
+    """Each row's first non-zero column (the diagonal at the latest)."""
+    return np.argmax((M != 0) | np.eye(M.shape[-1], dtype=bool), axis=-1)
 
 
 def _nested_problem(C=4, classes=(3, 1, 6, 0), seed=3):
@@ -75,17 +80,47 @@ def _nested_problem(C=4, classes=(3, 1, 6, 0), seed=3):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_nested_components_skip_their_zeros_and_equal_numpy(mode):
-    """The loop skips the zeros left of each row's first non-zero (the envelope): a class's
-    rows after the classes before it, and in L⁻¹ too; the values must not change."""
+    """With the matrices' envelopes, the loops skip the zeros left of each row's first
+    non-zero (a class's rows after the classes before it) and the inverse is computed inside
+    the envelope only; the other outputs must not change, nor the inverse where M is not
+    structurally zero."""
     M, z = _nested_problem()
-    Mv, zv = pt.tensor3("M"), pt.matrix("z")
-    fn = pytensor.function([Mv, zv], CholeskyTerms()(Mv, zv), mode=mode)
-    for got, want in zip(fn(M, z), _expected(M, z), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
-    # one component at a time as well: the work arrays are reused across components
+    env = _envelope(M)
+    assert env.max() > 0 and env[-1].max() == 0  # nested and banded rows start late; dense at 0
+    Mv, zv, ev = pt.tensor3("M"), pt.matrix("z"), pt.lmatrix("e")
+    fn = pytensor.function([Mv, zv, ev], CholeskyTerms()(Mv, zv, ev), mode=mode)
+    col = np.arange(M.shape[-1])
+    inside = (col >= env[..., None]) & (col <= col[:, None])  # row i: env[i] <= j <= i
+    inside = inside | np.swapaxes(inside, -1, -2)
+    logdet, quad, inverse, solution = fn(M, z, env)
+    want = _expected(M, z)
+    for got, expected in zip((logdet, quad, solution), (want[0], want[1], want[3]), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(inverse[inside], want[2][inside], rtol=1e-10, atol=1e-12)
+    # the dense envelope gives the whole inverse; one component at a time as well (the work
+    # arrays are reused across components)
     for c in range(len(M)):
-        got = fn(M[c : c + 1], z[c : c + 1])
-        np.testing.assert_allclose(got[2], np.linalg.inv(M[c : c + 1]), rtol=1e-10, atol=1e-12)
+        one = fn(M[c : c + 1], z[c : c + 1], np.zeros_like(env[c : c + 1]))
+        np.testing.assert_allclose(one[2][0], want[2][c], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gradient_through_a_nested_envelope_matches_finite_differences(mode):
+    """Only the envelope of M⁻¹ reaches the gradient: M is structurally zero outside it."""
+    rng = np.random.default_rng(6)
+    pattern = _nested_problem(C=2, classes=(3, 2))[0][:2] != 0
+    env = _envelope(pattern)
+    z0 = rng.normal(size=pattern.shape[:2])
+    W0 = rng.normal(scale=0.3, size=pattern.shape)
+
+    def cost(W, z):
+        # free entries on the nested pattern, made symmetric and diagonally dominant
+        S = pt.where(pattern, W + pt.swapaxes(W, -1, -2), 0.0)
+        M = S + (pt.abs(S).sum(-1)[..., None] + 1.0) * pt.eye(pattern.shape[-1])
+        logdet, quad = cholesky_terms(M, z, env)
+        return 0.3 * logdet - 0.7 * quad
+
+    verify_grad(cost, [W0, z0], rng=rng, mode=mode, abs_tol=1e-6, rel_tol=1e-6)
 
 
 def test_nested_draws_equal_numpys():
@@ -124,7 +159,7 @@ def test_a_matrix_that_is_not_positive_definite_gives_nan(mode):
 
 def test_only_the_first_two_outputs_are_differentiable():
     Mv, zv = pt.tensor3("M"), pt.matrix("z")
-    _, _, inverse, _ = CholeskyTerms()(Mv, zv)
+    _, _, inverse, _ = CholeskyTerms()(Mv, zv, pt.zeros_like(zv, "int64"))
     with pytest.raises(NotImplementedError, match="first two outputs"):
         pytensor.grad(inverse.sum(), Mv)
 
