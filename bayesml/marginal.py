@@ -148,11 +148,10 @@ def _node_degrees(design: Design, offsets: np.ndarray) -> np.ndarray:
     nodes = np.column_stack(
         [blk.index + off for blk, off in zip(design.blocks, offsets[:-1], strict=True)]
     )
-    k = nodes.shape[1]
-    pairs = np.unique(
-        np.column_stack([np.repeat(nodes, k, axis=1).ravel(), np.tile(nodes, k).ravel()]), axis=0
-    )
-    return np.bincount(pairs[:, 0], weights=width[pairs[:, 1]], minlength=int(offsets[-1]))
+    k, n = nodes.shape[1], int(offsets[-1])
+    # each distinct pair of nodes once, as one integer (a 1-D unique is a plain sort)
+    pairs = np.unique(np.repeat(nodes, k, axis=1).ravel() * n + np.tile(nodes, k).ravel())
+    return np.bincount(pairs // n, weights=width[pairs % n], minlength=n)
 
 
 @dataclass

@@ -289,3 +289,25 @@ def test_crossed_model_at_75k_rows_integrates_out_its_data_rich_factor():
     assert 2e6 < lecturers_and_cells.cholesky_flops
     assert MARGINAL_MAX_FLOPS < lecturers_and_cells.cholesky_flops
     assert marginal_cost(replace(d, blocks=d.blocks[2:])).max_effects == 1
+
+
+def test_a_nested_components_classes_come_before_their_school_and_start_its_envelope():
+    """Effects ordered by how many effects share their rows: each class first, its school
+    last, so a class's rows of M are zero left of the class itself (``Batch.envelope``), and
+    the Cholesky loop skips them."""
+    df = _crossed_nested()
+    design = make_model("y ~ x + (1 | school/cls)", df, group_effects="marginal").design
+    school = [i for i, blk in enumerate(design.blocks) if blk.group == "school"]
+    assert len(school) == 1 and len(design.blocks) == 2
+    for b in components(design).batches:
+        envelope = b.envelope
+        levels, rows, pos = b.where[school[0]]
+        for r, p in zip(rows, pos[:, 0], strict=True):
+            n_real = (b.pad_eye[r].diagonal() == 0).sum()
+            assert p == n_real - 1  # the school's effect is the component's last
+            assert envelope[r, p] == 0  # it shares observations with every class
+            classes = np.arange(n_real - 1)
+            np.testing.assert_array_equal(envelope[r, classes], classes)
+        # padded slots start at their own diagonal
+        padded = b.pad_eye.diagonal(axis1=1, axis2=2) == 1
+        np.testing.assert_array_equal(envelope[padded], np.nonzero(padded)[1])
