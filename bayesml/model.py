@@ -659,7 +659,7 @@ def ordered_threshold_draws(
 # The expressions evaluated on draws run a few times per fit, each on a whole chunk of draws:
 # PyTensor's Python linker evaluates them with NumPy at once, where compiling them with Numba
 # took longer than it saved (post-processing, seed 1: sleep_full 0.17 -> 0.09 s,
-# classroom_uncorr 2.1 -> 1.4 s, a Gaussian y ~ s(x) + (1 | g) with 2,000 rows 3.1 -> 0.6 s;
+# classroom_uncorr 2.1 -> 1.1-1.4 s, a Gaussian y ~ s(x) + (1 | g) with 2,000 rows 3.1 -> 0.6 s;
 # benchmarks/README.md). The Python linker also skips PyTensor's C virtual machine, whose
 # first use imports setuptools.
 DRAWS_MODE = Mode(linker="py", optimizer="fast_compile")
