@@ -52,6 +52,15 @@ DEFAULT_NUTS_SAMPLER = "nutpie" if importlib.util.find_spec("nutpie") else "pymc
 # 53-66 s against 2.0 s at the same bulk ESS, 24 s of one chain's 1,000 tuning draws against
 # 0.3 s). Above the bound nutpie's default gradient-based diagonal adaptation is kept.
 LOW_RANK_MAX_PARAMETERS = 121
+# nuts-rs recomputes the low-rank mass matrix at the end of every adaptation window and, by
+# nutpie's default, every 20 tuning draws in between; those extra eigen-decompositions are
+# most of the low-rank tuning cost. Updating only at the window ends (Stan's schedule) halves
+# rats' sampler time (0.68-0.78 -> 0.30-0.42 s) at the same bulk ESS, and the crossed Poisson
+# GLMM's (182 values, low-rank forced) falls from 36 to 4.9 s (benchmarks/README.md).
+LOW_RANK_UPDATE_FREQ = 2**31
+LOW_RANK_SETTINGS = {"adaptation": "low_rank", "mass_matrix_update_freq": LOW_RANK_UPDATE_FREQ}
+# nuts-rs's settings that nutpie.sample does not take as keywords; bayesml sets them itself
+_NUTS_RS_ONLY = ("mass_matrix_update_freq",)
 
 
 @contextlib.contextmanager
@@ -83,7 +92,7 @@ def nutpie_adaptation(model: pm.Model, n_dim: int | None = None) -> dict:
     if n is None:
         n = sum(int(np.size(v)) for v in model.initial_point().values())
     if n <= LOW_RANK_MAX_PARAMETERS:
-        return {"adaptation": "low_rank"}
+        return dict(LOW_RANK_SETTINGS)
     return {}
 
 
@@ -406,18 +415,20 @@ def run_nutpie(
     from pymc.backends.arviz import patch_nutpie_idata
 
     start = time.perf_counter()
-    sampler = nutpie.sample(
-        compiled,
+    run = dict(
         draws=draws,
         tune=max(tune, 1),  # nuts-rs needs at least one tuning step
         chains=chains,
         cores=cores,
         seed=_nutpie_seed(seed, chains),
-        save_warmup=False,
         progress_bar=progressbar,
-        blocking=False,
-        **settings,
     )
+    settings = dict(settings)
+    adapt_options = {k: settings.pop(k) for k in _NUTS_RS_ONLY if k in settings}
+    if adapt_options:
+        sampler = _start_nutpie(compiled, settings, adapt_options, **run)
+    else:
+        sampler = nutpie.sample(compiled, save_warmup=False, blocking=False, **run, **settings)
     try:
         # short waits return to Python between them, so that Ctrl-C reaches this frame
         while True:
@@ -431,6 +442,33 @@ def run_nutpie(
         idata.attrs["interrupted"] = 1
     patch_nutpie_idata(idata, model, sampling_time=time.perf_counter() - start)
     return idata
+
+
+def _start_nutpie(
+    compiled, settings: dict, adapt_options: dict, *, draws, tune, chains, cores, seed, progress_bar
+):
+    """``nutpie.sample(..., blocking=False)`` with nuts-rs adaptation options that
+    ``nutpie.sample`` takes no keyword for (``_NUTS_RS_ONLY``) written into its settings."""
+    from nutpie import _lib
+    from nutpie.sample import _BackgroundSampler
+
+    settings = dict(settings)
+    kinds = {"low_rank": _lib.PyNutsSettings.LowRank, "diag": _lib.PyNutsSettings.Diag}
+    adaptation = settings.pop("adaptation", "diag")
+    if adaptation not in kinds:
+        raise ValueError(
+            f"nuts={{'mass_matrix_update_freq': ...}} needs adaptation 'low_rank' or 'diag', "
+            f"got {adaptation!r}."
+        )
+    nuts = kinds[adaptation](seed)
+    nuts.update({**settings, "num_tune": tune, "num_draws": draws, "num_chains": chains})
+    tree = nuts.as_dict()["settings"]
+    tree["adapt_options"].update({k: int(v) for k, v in adapt_options.items()})
+    nuts.update_settings(tree)
+    init_mean = np.zeros(compiled.n_dim)
+    return _BackgroundSampler(
+        compiled, nuts, init_mean, cores, progress_bar=progress_bar, save_warmup=False
+    )
 
 
 def _nutpie_seed(seed: int | None, chains: int) -> int:

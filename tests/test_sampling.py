@@ -371,9 +371,10 @@ def test_the_low_rank_adaptation_stops_where_its_tuning_cost_climbs():
         pm.Normal("b", 0, 1, shape=3)
     # 121 sampled values fitted in 3.5 s with the low-rank adaptation, 133 in 17-24 s
     # (benchmarks/README.md); the model's own size is counted when not given
+    low_rank = {"adaptation": "low_rank", "mass_matrix_update_freq": 2**31}
     assert LOW_RANK_MAX_PARAMETERS == 121
-    assert nutpie_adaptation(model) == {"adaptation": "low_rank"}
-    assert nutpie_adaptation(model, n_dim=121) == {"adaptation": "low_rank"}
+    assert nutpie_adaptation(model) == low_rank
+    assert nutpie_adaptation(model, n_dim=121) == low_rank
     assert nutpie_adaptation(model, n_dim=122) == {}
 
 
@@ -384,7 +385,10 @@ def test_nuts_settings_given_replace_the_adaptation_chosen_by_size():
 
     with pm.Model() as model:
         pm.Normal("b", 0, 1, shape=3)
-    assert nutpie_settings(model, {}) == {"adaptation": "low_rank"}
+    assert nutpie_settings(model, {}) == {
+        "adaptation": "low_rank",
+        "mass_matrix_update_freq": 2**31,
+    }
     # an empty dict is nutpie's defaults (its diagonal adaptation), as the README advises
     assert nutpie_settings(model, {"nuts": {}, "target_accept": 0.9}) == {"target_accept": 0.9}
     assert nutpie_settings(model, {"nuts": {"adaptation": "low_rank"}, "max_treedepth": 12}) == {
@@ -433,3 +437,42 @@ def test_fingerprint_of_a_custom_density_reads_its_log_density():
 
     assert model_fingerprint(model_with(1.0)) != model_fingerprint(model_with(2.0))
     assert model_fingerprint(model_with(1.0)) == model_fingerprint(model_with(1.0))
+
+
+def _low_rank_draws(compiled, model, **settings):
+    from bayesml.sampling import run_nutpie
+
+    idata = run_nutpie(compiled, model, 2, 50, 200, 3, 1, False, settings)
+    return idata["posterior"]["b"].values
+
+
+def test_the_low_rank_update_frequency_reaches_nuts_rs_and_changes_only_the_adaptation():
+    import pymc as pm
+
+    from bayesml.sampling import _start_nutpie, compile_nutpie
+
+    rng = np.random.default_rng(5)
+    cov = np.array([[1.0, 0.95, 0.0], [0.95, 1.0, 0.3], [0.0, 0.3, 1.0]])
+    y = rng.multivariate_normal(np.zeros(3), cov, size=40)
+    with pm.Model() as model:
+        b = pm.Normal("b", 0, 5, shape=3)
+        pm.MvNormal("y", b, cov=cov, observed=y)
+    compiled = compile_nutpie(model)
+    run = dict(draws=10, tune=20, chains=1, cores=1, seed=1, progress_bar=False)
+    sampler = _start_nutpie(compiled, {"adaptation": "low_rank", "target_accept": 0.9},
+                            {"mass_matrix_update_freq": 7}, **run)  # fmt: skip
+    nuts = sampler._settings.as_dict()
+    sampler.wait()
+    assert nuts["adaptation"] == "low_rank"
+    assert nuts["settings"]["adapt_options"]["mass_matrix_update_freq"] == 7
+    assert nuts["settings"]["adapt_options"]["step_size_settings"]["target_accept"] == 0.9
+    assert nuts["settings"]["num_tune"] == 20 and nuts["settings"]["num_draws"] == 10
+    # nutpie's own default (every 20 draws) through either route gives the same draws
+    plain = _low_rank_draws(compiled, model, adaptation="low_rank")
+    same = _low_rank_draws(compiled, model, adaptation="low_rank", mass_matrix_update_freq=20)
+    np.testing.assert_array_equal(plain, same)
+    # updating only at the adaptation windows' ends is another tuning path
+    ends = _low_rank_draws(compiled, model, adaptation="low_rank", mass_matrix_update_freq=2**31)
+    assert not np.array_equal(plain, ends)
+    with pytest.raises(ValueError, match="needs adaptation 'low_rank' or 'diag', got 'flow'"):
+        _start_nutpie(compiled, {"adaptation": "flow"}, {"mass_matrix_update_freq": 5}, **run)
