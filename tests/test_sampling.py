@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import signal
 import subprocess
 import sys
@@ -161,14 +162,13 @@ def test_a_fit_of_an_interrupted_run_is_marked_incomplete():
 _CHILD = """
 import signal, sys, warnings
 signal.signal(signal.SIGINT, signal.default_int_handler)  # as in an interactive session
-import nutpie
 import bayesml as bm
 
-original = nutpie.sample
+original = bm.sampling.run_nutpie  # called once the model is compiled, to start nutpie
 def announce(*args, **kwargs):
     print("SAMPLING", flush=True)
     return original(*args, **kwargs)
-nutpie.sample = announce
+bm.sampling.run_nutpie = announce
 
 sleep = bm.datasets.load("sleepstudy")
 with warnings.catch_warnings(record=True) as caught:
@@ -199,6 +199,11 @@ def _interrupt(tmp_path: Path, iter: int, warmup: int, file: str | None) -> list
         stderr=subprocess.PIPE,
         text=True,
     )
+    # a child that never reaches the sampler fails the test instead of hanging it
+    ready, _, _ = select.select([proc.stdout], [], [], 300)
+    if not ready:
+        proc.kill()
+        pytest.fail("the child did not start sampling within 300 s: " + proc.stderr.read())
     line = proc.stdout.readline()
     assert line.strip() == "SAMPLING", line + proc.stderr.read()
     time.sleep(4.0)
