@@ -1,0 +1,107 @@
+"""Sampler seconds and min bulk ESS under nutpie's mass-matrix adaptations (run by hand).
+
+    BAYESML_DATA=../shared/data PYTHONPATH=. .venv/bin/python benchmarks/bench_adaptation.py \\
+        CASE [CASE ...] [--variants default,every20,diag] [--seeds 1,2,3]
+
+A CASE is ``seed:NAME`` (a seed model with its reference formula), ``case:NAME`` (a family
+test case of tests/data/families), ``stuck`` (the crossed Poisson GLMM of tests/test_scale.py)
+or ``sim:FAMILY:GROUPS:ROWS:SD`` (a simulated ``y ~ x + (1 | g)``, FAMILY poisson or
+bernoulli, data seed 0). Variants: ``default`` (bayesml's choice by model size), ``window_ends``
+(low-rank, updated at the adaptation windows' ends: bayesml's low-rank setting, forced),
+``every20`` (low-rank on nutpie's own schedule, also every 20 tuning draws) and ``diag``
+(nutpie's diagonal adaptation). One Markdown row per fit: the seconds inside nutpie, the
+smallest bulk ESS over b, sd, cor and the family parameters (and which), the largest R-hat and
+the divergences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import bayesml as bm
+from bayesml import datasets
+from bayesml.sampling import LOW_RANK_UPDATE_FREQ
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT.parent / "shared" / "reference" / "brms"
+VARIANTS = {
+    "default": {},
+    "window_ends": {
+        "nuts": {"adaptation": "low_rank", "mass_matrix_update_freq": LOW_RANK_UPDATE_FREQ}
+    },
+    "every20": {"nuts": {"adaptation": "low_rank", "mass_matrix_update_freq": 20}},
+    "diag": {"nuts": {}},
+}
+KEEP = ("b_", "sd_", "cor_", "sigma", "shape", "phi", "nu")
+
+
+def case_model(case: str) -> tuple[str, pd.DataFrame, str]:
+    """(formula, data, family) of a CASE."""
+    if case.startswith("seed:"):
+        ref = json.loads((REFERENCE / f"{case[5:]}.json").read_text())
+        return ref["formula"], datasets.seed_model_data(case[5:]), ref["family"]
+    if case == "stuck":
+        data = pd.read_csv(ROOT / "tests/data/scale/stuck_poisson.csv")
+        return "y ~ x + (1 | g1) + (1 | g2)", data, "poisson"
+    if case.startswith("case:"):
+        spec = {
+            c["name"]: c for c in json.loads((ROOT / "tests/data/families/cases.json").read_text())
+        }
+        c = spec[case[5:]]
+        data = pd.read_csv(ROOT / f"tests/data/families/{c['data']}.csv")
+        data["g"] = data["g"].astype(str)
+        return c["formula"], data, c["family"]
+    _, fam, groups, rows, sd = case.split(":")
+    rng = np.random.default_rng(0)
+    g = np.repeat(np.arange(int(groups)), int(rows))
+    x = rng.normal(size=g.size)
+    eta = 0.3 + 0.5 * x + rng.normal(0, float(sd), int(groups))[g]
+    y = rng.binomial(1, 1 / (1 + np.exp(-eta))) if fam == "bernoulli" else rng.poisson(np.exp(eta))
+    return "y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g.astype(str)}), fam
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("cases", nargs="+")
+    parser.add_argument("--variants", default="default,every20,diag")
+    parser.add_argument("--seeds", default="1,2,3")
+    args = parser.parse_args()
+    clock = {}
+    run_nutpie = bm.sampling.run_nutpie
+
+    def timed(*a, **k):  # nutpie's seconds, compilation excluded
+        t = time.perf_counter()
+        out = run_nutpie(*a, **k)
+        clock["s"] = time.perf_counter() - t
+        return out
+
+    bm.sampling.run_nutpie = timed
+    print("| case | adaptation | seed | sampler s | min bulk ESS | slowest | max R-hat | div |")
+    print("|---|---|---|---|---|---|---|---|")
+    for case in args.cases:
+        formula, data, fam = case_model(case)
+        for variant in args.variants.split(","):
+            for seed in (int(s) for s in args.seeds.split(",")):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fit = bm.brm(formula, data, family=fam, seed=seed, progressbar=False,
+                                 **VARIANTS[variant])  # fmt: skip
+                diag = fit.diagnostics()
+                d = diag.loc[[v for v in diag.index if v.startswith(KEEP)]]
+                div = int(fit.idata["sample_stats"].to_dataset()["diverging"].sum())
+                print(
+                    f"| {case} | {variant} | {seed} | {clock['s']:.2f} | {d.Bulk_ESS.min():.0f} "
+                    f"| {d.Bulk_ESS.idxmin()} | {d.Rhat.max():.4f} | {div} |",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
