@@ -8,8 +8,9 @@ test case of tests/data/families), ``stuck`` (the crossed Poisson GLMM of tests/
 or ``sim:FAMILY:GROUPS:ROWS:SD`` (a simulated ``y ~ x + (1 | g)``, FAMILY poisson or
 bernoulli, data seed 0). Variants: ``default`` (bayesml's choice by model size), ``window_ends``
 (low-rank, updated at the adaptation windows' ends: bayesml's low-rank setting, forced),
-``every20`` (low-rank on nutpie's own schedule, also every 20 tuning draws) and ``diag``
-(nutpie's diagonal adaptation). One Markdown row per fit: the seconds inside nutpie, the
+``every20`` (low-rank on nutpie's own schedule, also every 20 tuning draws), ``cutN``
+(``window_ends`` keeping only the eigenvalues outside [1/N, N], N = 5, 10, 30, 100; nutpie's
+default is 2) and ``diag`` (nutpie's diagonal adaptation). One Markdown row per fit: the seconds inside nutpie, the
 smallest bulk ESS over b, sd, cor and the family parameters (and which), the largest R-hat and
 the divergences.
 """
@@ -39,6 +40,10 @@ VARIANTS = {
     "every20": {"nuts": {"adaptation": "low_rank", "mass_matrix_update_freq": 20}},
     "diag": {"nuts": {}},
 }
+for _cut in (5, 10, 30, 100):  # low-rank keeping only eigenvalues outside [1/cut, cut]
+    VARIANTS[f"cut{_cut}"] = {
+        "nuts": {**VARIANTS["window_ends"]["nuts"], "mass_matrix_eigval_cutoff": float(_cut)}
+    }
 KEEP = ("b_", "sd_", "cor_", "sigma", "shape", "phi", "nu")
 
 
