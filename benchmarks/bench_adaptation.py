@@ -10,7 +10,8 @@ bernoulli, data seed 0). Variants: ``default`` (bayesml's choice by model size),
 (low-rank, updated at the adaptation windows' ends: bayesml's low-rank setting, forced),
 ``every20`` (low-rank on nutpie's own schedule, also every 20 tuning draws), ``cutN``
 (``window_ends`` keeping only the eigenvalues outside [1/N, N], N = 5, 10, 30, 100; nutpie's
-default is 2) and ``diag`` (nutpie's diagonal adaptation). One Markdown row per fit: the seconds inside nutpie, the
+default is 2), ``diag`` (nutpie's diagonal adaptation, from draws and gradients) and
+``draw_diag`` (diagonal, from the draws' variances alone, as Stan's). One Markdown row per fit: the seconds inside nutpie, the
 smallest bulk ESS over b, sd, cor and the family parameters (and which), the largest R-hat and
 the divergences.
 """
@@ -39,6 +40,7 @@ VARIANTS = {
     },
     "every20": {"nuts": {"adaptation": "low_rank", "mass_matrix_update_freq": 20}},
     "diag": {"nuts": {}},
+    "draw_diag": {"nuts": {"adaptation": "draw_diag"}},
 }
 for _cut in (5, 10, 30, 100):  # low-rank keeping only eigenvalues outside [1/cut, cut]
     VARIANTS[f"cut{_cut}"] = {
