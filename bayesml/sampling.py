@@ -405,6 +405,15 @@ def check_nutpie_keywords(kwargs: dict) -> None:
             f"Unknown sampler argument(s) for nutpie: {', '.join(sorted(unknown))}; pass "
             "nutpie's settings as nuts={...}, or choose nuts_sampler='pymc'."
         )
+    nuts = kwargs.get("nuts") or {}
+    if "mass_matrix_update_freq" in nuts:
+        _whole_number("nuts['mass_matrix_update_freq']", nuts["mass_matrix_update_freq"], 1)
+        adaptation = nuts.get("adaptation", "diag")
+        if adaptation not in ("low_rank", "diag"):
+            raise ValueError(
+                "nuts['mass_matrix_update_freq'] applies to the 'low_rank' and 'diag' "
+                f"adaptations, not {adaptation!r}."
+            )
 
 
 def run_nutpie(
@@ -453,14 +462,9 @@ def _start_nutpie(
     from nutpie.sample import _BackgroundSampler
 
     settings = dict(settings)
+    # the adaptation was checked by check_nutpie_keywords before compiling
     kinds = {"low_rank": _lib.PyNutsSettings.LowRank, "diag": _lib.PyNutsSettings.Diag}
-    adaptation = settings.pop("adaptation", "diag")
-    if adaptation not in kinds:
-        raise ValueError(
-            f"nuts={{'mass_matrix_update_freq': ...}} needs adaptation 'low_rank' or 'diag', "
-            f"got {adaptation!r}."
-        )
-    nuts = kinds[adaptation](seed)
+    nuts = kinds[settings.pop("adaptation", "diag")](seed)
     nuts.update({**settings, "num_tune": tune, "num_draws": draws, "num_chains": chains})
     tree = nuts.as_dict()["settings"]
     tree["adapt_options"].update({k: int(v) for k, v in adapt_options.items()})

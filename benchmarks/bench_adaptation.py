@@ -11,9 +11,9 @@ bernoulli, data seed 0). Variants: ``default`` (bayesml's choice by model size),
 ``every20`` (low-rank on nutpie's own schedule, also every 20 tuning draws), ``cutN``
 (``window_ends`` keeping only the eigenvalues outside [1/N, N], N = 5, 10, 30, 100; nutpie's
 default is 2), ``diag`` (nutpie's diagonal adaptation, from draws and gradients) and
-``draw_diag`` (diagonal, from the draws' variances alone, as Stan's). One Markdown row per fit: the seconds inside nutpie, the
-smallest bulk ESS over b, sd, cor and the family parameters (and which), the largest R-hat and
-the divergences.
+``draw_diag`` (diagonal, from the draws' variances alone, as Stan's). One Markdown row per
+fit: the seconds inside nutpie, the smallest bulk ESS over b, sd, cor and the family
+parameters (and which), the largest R-hat and the divergences.
 """
 
 from __future__ import annotations

@@ -479,5 +479,27 @@ def test_the_low_rank_update_frequency_reaches_nuts_rs_and_changes_only_the_adap
     # updating only at the adaptation windows' ends is another tuning path
     ends = _low_rank_draws(compiled, model, adaptation="low_rank", mass_matrix_update_freq=2**31)
     assert not np.array_equal(plain, ends)
-    with pytest.raises(ValueError, match="needs adaptation 'low_rank' or 'diag', got 'flow'"):
-        _start_nutpie(compiled, {"adaptation": "flow"}, {"mass_matrix_update_freq": 5}, **run)
+
+
+def test_a_bad_update_frequency_is_refused_before_compiling(monkeypatch):
+    from bayesml import sampling
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("compiled")
+
+    monkeypatch.setattr(sampling, "compile_nutpie", no_compiling)
+    sleep = bm.datasets.load("sleepstudy")
+    bad = [
+        (
+            {"mass_matrix_update_freq": 0},
+            "nuts\\['mass_matrix_update_freq'\\] must be at least 1, got 0",
+        ),
+        ({"mass_matrix_update_freq": 2.5}, "must be a whole number, got 2.5"),
+        (
+            {"adaptation": "flow", "mass_matrix_update_freq": 5},
+            "applies to the 'low_rank' and 'diag' adaptations, not 'flow'",
+        ),
+    ]
+    for nuts, message in bad:
+        with pytest.raises(ValueError, match=message):
+            bm.brm("Reaction ~ Days + (1 | Subject)", sleep, nuts=nuts, progressbar=False)
