@@ -573,6 +573,13 @@ CASES: list[Case] = [
         TypeError,
         r"Unknown sampler argument\(s\) for nutpie: step_size",
     ),
+    Case(
+        "sampling",
+        "mass-matrix update frequency of 0",
+        lambda c: _brm("Reaction ~ Days", c.sleep, nuts={"mass_matrix_update_freq": 0}),
+        ValueError,
+        r"nuts\['mass_matrix_update_freq'\] must be at least 1, got 0",
+    ),
     # -- predictions
     Case(
         "predict",
