@@ -50,7 +50,9 @@ DEFAULT_NUTS_SAMPLER = "nutpie" if importlib.util.find_spec("nutpie") else "pymc
 # of that Poisson model: 3.5 s at 121 values, 17-24 s at 133, 24-31 s at 143, against 2.0-2.6 s
 # with the diagonal adaptation; the crossed Poisson GLMM of tests/test_scale.py, 182 values:
 # 53-66 s against 2.0 s at the same bulk ESS, 24 s of one chain's 1,000 tuning draws against
-# 0.3 s). Above the bound nutpie's default gradient-based diagonal adaptation is kept.
+# 0.3 s; all on nutpie's own update schedule). Updating at the adaptation windows' ends only
+# (below) removes most of that cost but not all, at no better ESS per draw (133 values: 4.2-4.5
+# s against 1.5 s). Above the bound nutpie's default gradient-based diagonal adaptation is kept.
 LOW_RANK_MAX_PARAMETERS = 121
 # nuts-rs recomputes the low-rank mass matrix at the end of every adaptation window and, by
 # nutpie's default, every 20 tuning draws in between; those extra eigen-decompositions are

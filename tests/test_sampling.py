@@ -451,7 +451,7 @@ def _low_rank_draws(compiled, model, **settings):
     return idata["posterior"]["b"].values
 
 
-def test_the_low_rank_update_frequency_reaches_nuts_rs_and_changes_only_the_adaptation():
+def test_the_low_rank_update_frequency_reaches_nuts_rs_and_sets_the_tuning_schedule():
     import pymc as pm
 
     from bayesml.sampling import _start_nutpie, compile_nutpie
