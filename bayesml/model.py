@@ -726,8 +726,8 @@ def recover_group_effects(raw: xr.Dataset, bm: BrmsModel, seed: int | None = Non
     comps = components(d)
     rs = [np.zeros((S, b.n_levels, len(b.coefs))) for b in d.blocks]
     outputs = {"resid": graph["resid"], "v": graph["variance"]}
-    # a chunk of draws at a time: the residuals are draws × rows (at most ~256 MB)
-    chunk = int(np.clip(2**25 // max(d.nobs, 1), 8, 256))
+    # a chunk of draws at a time: the residuals are draws × rows (at most ~64 MB each)
+    chunk = int(np.clip(2**23 // max(d.nobs, 1), 1, 256))
     for sl, got in chunks_on_draws(bm.model, outputs, raw, chunk):
         v = got["v"]
         v = v if v.ndim > 1 and v.shape[1] > 1 else v.reshape(len(v))
