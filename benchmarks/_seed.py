@@ -32,3 +32,8 @@ def parse_args(argv: list[str]) -> tuple[list[str], int]:
         seed = int(argv[i + 1])
         argv = argv[:i] + argv[i + 2 :]
     return argv, seed
+
+
+def divergences(fit) -> int:
+    """Divergent transitions over every chain of a fit."""
+    return int(fit.idata["sample_stats"].to_dataset()["diverging"].sum())

@@ -26,13 +26,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _seed import REFERENCE, divergences  # this folder is on the path when run as a script
 
 import bayesml as bm
 from bayesml import datasets
 from bayesml.sampling import LOW_RANK_UPDATE_FREQ
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT.parent / "shared" / "reference" / "brms"
 VARIANTS = {
     "default": {},
     "window_ends": {
@@ -102,10 +102,9 @@ def main() -> None:
                                  **VARIANTS[variant])  # fmt: skip
                 diag = fit.diagnostics()
                 d = diag.loc[[v for v in diag.index if v.startswith(KEEP)]]
-                div = int(fit.idata["sample_stats"].to_dataset()["diverging"].sum())
                 print(
                     f"| {case} | {variant} | {seed} | {clock['s']:.2f} | {d.Bulk_ESS.min():.0f} "
-                    f"| {d.Bulk_ESS.idxmin()} | {d.Rhat.max():.4f} | {div} |",
+                    f"| {d.Bulk_ESS.idxmin()} | {d.Rhat.max():.4f} | {divergences(fit)} |",
                     flush=True,
                 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from _seed import fit_seed_model, parse_args
+from _seed import divergences, fit_seed_model, parse_args
 
 from bayesml.datasets import SEED_MODELS
 
@@ -23,10 +23,9 @@ def main(names: list[str], seed: int = 1) -> None:
         ref, fit, wall = fit_seed_model(name, seed)
         keep = [r["variable"] for r in ref["summary"]]
         diag = fit.diagnostics().loc[keep]
-        div = int(fit.idata["sample_stats"].to_dataset()["diverging"].sum())
         print(
             f"| {name} | {wall:.1f} | {ref['total_elapsed_s']:.1f} | {diag['Bulk_ESS'].min():.0f} "
-            f"| {diag['Tail_ESS'].min():.0f} | {diag['Rhat'].max():.4f} | {div} |",
+            f"| {diag['Tail_ESS'].min():.0f} | {diag['Rhat'].max():.4f} | {divergences(fit)} |",
             flush=True,
         )
 
