@@ -9,7 +9,7 @@ differently prints differently; nothing here restates the model by hand.
 from __future__ import annotations
 
 from ._rformat import r_num
-from .effects import has_signed_scales
+from .effects import centring_pattern, has_signed_scales, noncentred_signed
 from .priors import PriorDist, parse_prior
 from .rvs import lkj_eta, signed_dist
 from .terms.base import dpar_suffix, prior_dpar
@@ -369,11 +369,31 @@ def _generated_lines(bm) -> list[str]:
     return ["generated quantities {", *out, "}"] if out else []
 
 
+def _centred_root_lines(blk, size: str) -> list[str]:
+    """A correlated block's effects through the centred square root (effects._centred_root)."""
+    k = blk.id
+    P = centring_pattern(blk)
+    centred = ", ".join(
+        f"E_{k}[{blk.coefs[i]}, {blk.coefs[j]}] = mean(Z_{k}[, {blk.coefs[j]}]) = "
+        f"{blk.Z[:, j].mean():.6g}"
+        for i, j in zip(*P.nonzero(), strict=True)
+    )
+    return [
+        f"  // the same r_{k} ~ N(0, Sigma_{k}), Sigma_{k} = diag(sd_{k}) * L_{k} * L_{k}' * "
+        f"diag(sd_{k}), through the square root of the design centred on its column means:",
+        f"  // A_{k} = I + E_{k}, {centred}, other entries 0",
+        f"  C_{k} = cholesky_decompose(A_{k} * Sigma_{k} * A_{k}');",
+        f"  r_{k} = ((I - E_{k}) * C_{k} * z_{k})';  // {size}; inverse(A_{k}) = I - E_{k}",
+    ]
+
+
 def describe(bm) -> str:
     """The readable model of a ``BrmsModel``."""
     d, fam = bm.design, bm.family
-    signed = {b.id for b in d.blocks if b.id in bm.integrated and has_signed_scales(b, bm.priors)}
     noncentred = [b for b in d.blocks if b.id not in bm.integrated]
+    signed = {b.id for b in d.blocks if b.id in bm.integrated and has_signed_scales(b, bm.priors)}
+    if bm.group_effects != "given":
+        signed |= {b.id for b in noncentred if noncentred_signed(b, bm.priors)}
     links = fam.links_line(d.dpars)
     out = [
         f"// bayesml model for: {d.formula}",
@@ -386,7 +406,9 @@ def describe(bm) -> str:
         out.append("transformed parameters {")
         for blk in noncentred:
             k, size = blk.id, f"[{blk.n_levels}, {len(blk.coefs)}]"
-            if blk.has_cor:
+            if blk.has_cor and centring_pattern(blk) is not None:
+                out += _centred_root_lines(blk, size)
+            elif blk.has_cor:
                 out.append(f"  r_{k} = (diag(sd_{k}) * L_{k} * z_{k})';  // {size}")
             else:
                 out.append(f"  r_{k} = (diag(sd_{k}) * z_{k})';  // {size}")

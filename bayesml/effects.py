@@ -31,12 +31,14 @@ from .terms.base import prior_dpar
 __all__ = [
     "GROUP_EFFECTS",
     "Strategy",
+    "centring_pattern",
     "cov_inverse",
     "has_signed_scales",
     "hyperparameters",
     "integrated_blocks",
     "integrated_design",
     "marginal_obstacle",
+    "noncentred_signed",
     "resolve_group_effects",
     "signed_hyperparameters",
 ]
@@ -143,12 +145,87 @@ def cov_inverse(sd, L):
     return d[:, None] * Rinv * d[None, :], logdet
 
 
+def noncentred_signed(block: GroupBlock, priors) -> bool:
+    """Whether a non-centred block samples its sds as signed scales: correlated blocks whose
+    sd priors have a signed form (``signed_hyperparameters``). Near ``sd = 0`` the log scale's
+    long left tail slowed ``sd(Days)`` of sleepstudy's Bernoulli model most (benchmarks)."""
+    return block.has_cor and has_signed_scales(block, priors)
+
+
+def centring_pattern(block: GroupBlock) -> np.ndarray | None:
+    """Which columns of a correlated block's design are centred in its square root:
+    ``P[i, j] = 1`` when column ``j`` (a plain column, no ``mo()`` or ``cs()``) enters the
+    same predictor as the block's intercept column ``i``. None where nothing is centred."""
+    if not block.has_cor:
+        return None
+    n = len(block.coefs)
+    plain = [block.monotonic[j] is None and block.thresholds[j] is None for j in range(n)]
+    intercepts = {
+        block.dpars[j]: j for j in range(n) if plain[j] and block.prior_coefs[j] == "Intercept"
+    }
+    P = np.zeros((n, n))
+    for j in range(n):
+        i = intercepts.get(block.dpars[j])
+        if plain[j] and i is not None and i != j:
+            P[i, j] = 1.0
+    return P if P.any() else None
+
+
+def _small_matmul(X, Y):
+    """X @ Y for small matrices as a broadcast sum (no BLAS call: see UNROLLED_INVERSE_MAX)."""
+    return (X[:, :, None] * Y[None, :, :]).sum(1)
+
+
+def _lower_cholesky(S, n: int):
+    """Cholesky factor of a symmetric positive-definite n × n S (pytensor); unrolled into
+    elementwise operations up to UNROLLED_INVERSE_MAX."""
+    if n > UNROLLED_INVERSE_MAX:
+        return pt.linalg.cholesky(S)
+    L: list[list] = [[pt.constant(0.0)] * n for _ in range(n)]
+    for j in range(n):
+        L[j][j] = pt.sqrt(S[j, j] - sum((L[j][m] ** 2 for m in range(j)), pt.constant(0.0)))
+        for i in range(j + 1, n):
+            dot = sum((L[i][m] * L[j][m] for m in range(j)), pt.constant(0.0))
+            L[i][j] = (S[i, j] - dot) / L[j][j]
+    return pt.stack([pt.stack(row) for row in L])
+
+
+def _centred_root(block: GroupBlock, sd, L):
+    """A square root ``W`` (``W Wᵀ = Σ = diag(sd) L Lᵀ diag(sd)``) of a correlated block's
+    covariance whose standardised effects are those of the design centred on its column means.
+
+    With ``Z c = Z A⁻¹ · A c`` for ``A = I + E`` (``E = P · diag(means)``, ``P`` from
+    ``centring_pattern``), the effects of the centred design ``Z A⁻¹`` are ``A r``, with
+    covariance ``A Σ Aᵀ``; their Cholesky factor ``C`` gives ``r = A⁻¹ C z``, and ``A⁻¹ = I − E``
+    because ``E² = 0``. The model is brms's (``r ~ N(0, Σ)`` for any square root); only the
+    sampler's coordinates ``z`` change, from the intercept at zero to the intercept at the
+    data's centre, which the data identify nearly independently of the slopes. The means are a
+    data container, so new data of the same shape reuse the compiled model.
+    """
+    M = sd[:, None] * L
+    P = centring_pattern(block)
+    if P is None:
+        return M
+    n = len(block.coefs)
+    means = pm.Data(f"Zmean_{block.id}", np.asarray(block.Z, float).mean(0), dims=block.coef_dim)
+    E = pt.as_tensor_variable(P) * means[None, :]
+    AM = M + _small_matmul(E, M)
+    C = _lower_cholesky(_small_matmul(AM, AM.T), n)
+    return C - _small_matmul(E, C)
+
+
 def _noncentred(block: GroupBlock, priors):
-    """brms's non-centred varying effects for one block; returns r (levels × coefs)."""
+    """brms's non-centred varying effects for one block; returns r (levels × coefs).
+
+    Correlated blocks sample their sds as signed scales (``noncentred_signed``) and their
+    effects through the centred square root (``_centred_root``); both leave brms's model
+    unchanged.
+    """
     k = block.id
-    sd, L = hyperparameters(block, priors)
+    signed = signed_hyperparameters(block, priors) if noncentred_signed(block, priors) else None
+    sd, L = signed or hyperparameters(block, priors)
     z = pm.Normal(f"z_{k}", 0.0, 1.0, dims=(block.coef_dim, block.group))
-    r = (pt.diag(sd) @ L @ z).T if L is not None else (sd[:, None] * z).T
+    r = (_centred_root(block, sd, L) @ z).T if L is not None else (sd[:, None] * z).T
     return pm.Deterministic(f"r_{k}", r, dims=(block.group, block.coef_dim))
 
 

@@ -8,13 +8,17 @@
   estimated from the spread of the four per-chain estimates (sd / 2), and the two are combined.
 * ``ranef()`` agrees with brms's ``ranef()`` by the project's rule (means within max(4 combined
   MCSE, 0.1 sd), 95% ends within max(0.2 sd, 4 combined quantile MCSE)) and sits next to lme4's
-  conditional modes (a different estimator: see the bounds below).
+  conditional modes (a different estimator: see the bounds below). For sleep_glmm the
+  reference is brms's long run (40 000 draws, tools/brms_sleep_glmm_long.R): the seed-1 run's
+  2.5% quantile of r_Subject[309, Intercept] is -2.31 with a reported MCSE of 0.11, the long
+  run's -2.74 (MCSE 0.06), and bayesml's over seeds 1-8 -2.76 (sd 0.11).
 
 Where one fit's MCSE estimate understates a statistic's Monte Carlo error, the error is the
 measured run-to-run sd over eight seeds (tests/reference/bayesml_spread.json, made by
 tools/measure_spread.py), taken for both sides (ours and brms's: × √2): PSIS-LOO with Pareto
-k > 0.7 points, and the tails of the bernoulli GLMM's varying intercepts (r_Subject[371,
-Intercept]'s 97.5% quantile: sd 0.51 over seeds, where a fit's quantile MCSE says 0.19).
+k > 0.7 points (its estimate and its standard error), and the tails of the bernoulli GLMM's
+varying intercepts (r_Subject[371, Intercept]'s 97.5% quantile: sd 0.51 over seeds, where a
+fit's quantile MCSE says 0.19).
 """
 
 from __future__ import annotations
@@ -36,6 +40,16 @@ pytestmark = pytest.mark.slow
 REF = json.loads((Path(__file__).parent / "reference/brms_post_fit.json").read_text())
 SPREAD = json.loads((Path(__file__).parent / "reference/bayesml_spread.json").read_text())
 MODELS = list(REF)  # sleep_full (marginal), alcohol (marginal), rats, sleep_glmm
+# brms's long run of sleep_glmm (tools/brms_sleep_glmm_long.R): its varying effects' records
+LONG_RANEF = {
+    "sleep_glmm": [
+        {**r, "group": "Subject"}
+        for r in json.loads(
+            (Path(__file__).parent / "reference/brms_sleep_glmm_long.json").read_text()
+        )["summary"]
+        if r["variable"].startswith("r_Subject[")
+    ]
+}
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -78,11 +92,25 @@ def test_waic_and_loo_match_brms_within_monte_carlo_error(model, seed_fit):
     assert abs(loo.elpd - ref["loo"]["elpd_loo"]) <= max(4 * err + 0.25 * slack, measured)
     assert waic["se_elpd_waic"] == pytest.approx(ref["waic"]["se_elpd_waic"], rel=0.05)
     if ref["loo"]["n_pareto_k_gt_0.7"] <= 5:  # else PSIS's pointwise values are unstable
-        assert loo.se == pytest.approx(ref["loo"]["se_elpd_loo"], rel=0.05)
+        # a few points with Pareto k near 0.7 move the se from seed to seed (sleep_glmm: sd
+        # 0.26 over seeds 1-8, 3% of the se): 5% or the measured spread, whichever is larger
+        se_tol = max(
+            0.05 * ref["loo"]["se_elpd_loo"], 4 * np.sqrt(2) * SPREAD[model]["sd_se_elpd_loo"]
+        )
+        assert abs(loo.se - ref["loo"]["se_elpd_loo"]) <= se_tol
 
 
 def _mcse(da: xr.DataArray, **kw) -> float:
     return float(azs.mcse(da.to_dataset(name="x"), **kw)["x"])
+
+
+def _ranef_reference(model: str) -> tuple[list[dict], float]:
+    """brms's varying-effect summaries for a model, and the factor on our measured spread that
+    gives the combined run-to-run error: brms's long run where there is one (its own Monte
+    Carlo error is its MCSE: 40 000 draws), else the seed-1 reference (as noisy as ours)."""
+    if model in LONG_RANEF:
+        return LONG_RANEF[model], 1.0
+    return REF[model]["ranef"], np.sqrt(2)
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -91,7 +119,8 @@ def test_ranef_matches_brms(model, seed_fit):
     post = fit.posterior
     table = fit.ranef()
     worst = 0.0
-    for rec in REF[model]["ranef"]:
+    records, both = _ranef_reference(model)
+    for rec in records:
         g = rec["group"]
         levels = {brms_level(str(v)): str(v) for v in post[f"r_{g}"].coords[g].values}
         level = levels[rec["level"]]
@@ -100,11 +129,11 @@ def test_ranef_matches_brms(model, seed_fit):
         assert row["Estimate"] == pytest.approx(float(da.mean()))
         spread = SPREAD[model]["ranef"][f"{g}|{level}|{rec['coef']}"]
         tol = max(4 * np.hypot(_mcse(da, method="mean"), rec["mcse_mean"]), 0.1 * rec["sd"],
-                  4 * np.sqrt(2) * spread["sd_mean"])  # fmt: skip
+                  4 * both * spread["sd_mean"])  # fmt: skip
         assert abs(row["Estimate"] - rec["mean"]) <= tol, (level, rec["coef"])
         for col, key, p in (("Q2.5", "q2.5", 0.025), ("Q97.5", "q97.5", 0.975)):
             q_err = np.hypot(_mcse(da, method="quantile", prob=p), rec[f"mcse_{key}"])
-            tol = max(0.2 * rec["sd"], 4 * q_err, 4 * np.sqrt(2) * spread[f"sd_{key}"])
+            tol = max(0.2 * rec["sd"], 4 * q_err, 4 * both * spread[f"sd_{key}"])
             assert abs(row[col] - rec[key]) <= tol, (level, rec["coef"], col)
             worst = max(worst, abs(row[col] - rec[key]) / tol)
     assert worst > 0  # the loop compared something

@@ -1,14 +1,17 @@
-"""The group-level covariance inverse the marginal likelihood uses (``effects.cov_inverse``)."""
+"""How group-level effects enter a model (``bayesml.effects``): the covariance inverse the marginal
+likelihood uses, and the non-centred square root of correlated blocks."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytensor
 import pytensor.tensor as pt
 import pytest
 from pytensor.graph.traversal import io_toposort
 
-from bayesml.effects import UNROLLED_INVERSE_MAX, cov_inverse
+from bayesml import bf, make_model
+from bayesml.effects import UNROLLED_INVERSE_MAX, centring_pattern, cov_inverse
 
 
 def _random_block(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,3 +54,73 @@ def test_the_unrolled_gradient_matches_the_lapack_one_and_calls_no_blas(n, mode)
     for unrolled, lapack in zip(*grads, strict=True):
         # the lower triangle is what the correlation transform feeds
         np.testing.assert_allclose(np.tril(unrolled), np.tril(lapack), rtol=1e-9, atol=1e-11)
+
+
+def _slopes_data(k: int, seed: int) -> pd.DataFrame:
+    """60 rows, 12 groups, k - 1 predictors whose means are far from zero."""
+    rng = np.random.default_rng([k, seed])
+    d = pd.DataFrame({f"x{i}": rng.normal(loc=2.0 * i, size=60) for i in range(1, k)})
+    d["g"] = [f"g{i % 12:02d}" for i in range(60)]
+    d["y"] = rng.normal(size=60)
+    return d
+
+
+@pytest.mark.parametrize("k", [2, 3, UNROLLED_INVERSE_MAX + 1])
+def test_correlated_effects_keep_brms_covariance_with_centred_coordinates(k):
+    d = _slopes_data(k, 1)
+    slopes = " + ".join(f"x{i}" for i in range(1, k))
+    bm = make_model(f"y ~ 1 + ({slopes} | g)", d, group_effects="noncentred")
+    model = bm.model
+    assert {"sd_1_signed", "L_1_signed", "z_1"} <= {v.name for v in model.free_RVs}
+    rng = np.random.default_rng(k)
+    point = model.initial_point()
+    point["sd_1_signed"] = rng.uniform(0.3, 2.0, k) * rng.choice([-1.0, 1.0], k)
+    corr = next(n for n in point if n.startswith("L_1_signed"))
+    point[corr] = rng.normal(size=point[corr].shape)
+    # r[level] = W z[:, level]: unit vectors in the first k levels give W's columns
+    z = np.zeros((k, 12))
+    z[:, :k] = np.eye(k)
+    point["z_1"] = z
+    outputs = model.replace_rvs_by_values([model["r_1"], model["sd_1"], model["L_1"]])
+    f = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore")
+    r, sd, L = f(point)
+    W = r[:k].T
+    sigma = np.diag(sd) @ L @ L.T @ np.diag(sd)
+    np.testing.assert_allclose(W @ W.T, sigma, rtol=1e-10, atol=1e-12)
+    assert np.all(sd > 0) and np.allclose(np.diag(L @ L.T), 1.0)
+    # in the coordinates of the centred design (A r, A = I + E) the root is triangular:
+    # the intercept at the centre is the first standardised effect alone
+    A = np.eye(k)
+    A[0, 1:] = d[[f"x{i}" for i in range(1, k)]].mean().to_numpy()
+    C = A @ W
+    np.testing.assert_allclose(np.triu(C, 1), 0.0, atol=1e-10)
+    assert np.all(np.diag(C) > 0)
+    assert np.isfinite(model.compile_dlogp()(point)).all()
+
+
+def test_only_plain_columns_of_correlated_blocks_with_an_intercept_are_centred(sleep):
+    def pattern(formula, data=sleep, **kw):
+        return centring_pattern(make_model(formula, data, **kw).design.blocks[0])
+
+    assert pattern("Reaction ~ Days + (Days | Subject)").tolist() == [[0, 1], [0, 0]]
+    assert pattern("Reaction ~ Days + (0 + Days | Subject)") is None
+    assert pattern("Reaction ~ Days + (Days || Subject)") is None
+    assert pattern("Reaction ~ Days + (0 + Days + I(Days^2) | Subject)") is None
+    # one block across two predictors: each predictor's columns on its own intercept
+    both = bf("Reaction ~ Days + (Days |p| Subject)", sigma="~ Days + (Days |p| Subject)")
+    assert pattern(both).tolist() == [[0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]]
+
+
+def test_correlated_noncentred_blocks_take_the_diagonal_adaptation(sleep):
+    from bayesml.sampling import LOW_RANK_SETTINGS, nutpie_adaptation
+
+    glmm = make_model("Reaction ~ Days + (Days | Subject)", sleep, group_effects="noncentred")
+    assert nutpie_adaptation(glmm.model) == {}
+    uncorrelated = make_model(
+        "Reaction ~ Days + (Days || Subject)", sleep, group_effects="noncentred"
+    )
+    assert nutpie_adaptation(uncorrelated.model) == LOW_RANK_SETTINGS
+    # integrated out: signed sds but no standardised effects
+    marginal = make_model("Reaction ~ Days + (Days | Subject)", sleep)
+    assert "L_1_signed" in {v.name for v in marginal.model.free_RVs}
+    assert nutpie_adaptation(marginal.model) == LOW_RANK_SETTINGS

@@ -134,7 +134,14 @@ def test_model_code_names_the_parameterisation(fit, sleep):
     noncentred = make_model(
         "Reaction ~ Days + (Days | Subject)", sleep, group_effects="noncentred"
     ).code()
-    assert "r_1 = (diag(sd_1) * L_1 * z_1)';" in noncentred
+    assert "C_1 = cholesky_decompose(A_1 * Sigma_1 * A_1');" in noncentred
+    assert "r_1 = ((I - E_1) * C_1 * z_1)';  // [18, 2]; inverse(A_1) = I - E_1" in noncentred
+    assert "E_1[Intercept, Days] = mean(Z_1[, Days]) = 4.5, other entries 0" in noncentred
+    assert "sd_1_signed[Days] ~ student_t(3, 0, 59.3);" in noncentred
+    uncentred = make_model(
+        "Reaction ~ Days + (0 + Days + I(Days^2) | Subject)", sleep, group_effects="noncentred"
+    ).code()
+    assert "r_1 = (diag(sd_1) * L_1 * z_1)';" in uncentred
     assert "to_vector(z_1) ~ std_normal();" in noncentred
     assert "Intercept ~ student_t(3, 288.7, 59.3);" in code
     assert "L_1 ~ lkj_corr_cholesky(1);" in code

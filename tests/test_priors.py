@@ -167,7 +167,13 @@ def test_precedence_reaches_the_model(sleep):
         n: m.model[n].owner.inputs[-1].eval() for n in ("sd_1_signed_Intercept", "sd_1_signed_Days")
     }
     assert sigmas == {"sd_1_signed_Intercept": 50.0, "sd_1_signed_Days": 5.0}
+    # non-centred and correlated: signed too (effects.noncentred_signed)
     code = make_model(SLEEP_F, sleep, prior=p, group_effects="noncentred").code()
+    assert "sd_1_signed[Intercept] ~ normal(0, 50);" in code
+    assert "sd_1[Days] = |sd_1_signed[Days]| ~ normal(0, 5)  <lower=0>" in code
+    # non-centred and uncorrelated: brms's log scale
+    uncorrelated = "Reaction ~ Days + (Days || Subject)"
+    code = make_model(uncorrelated, sleep, prior=p, group_effects="noncentred").code()
     assert "sd_1[Intercept] ~ normal(0, 50)  <lower=0>;" in code
     assert "sd_1[Days] ~ normal(0, 5)  <lower=0>;" in code
 

@@ -1,8 +1,8 @@
 """Run-to-run Monte Carlo spread of bayesml's LOO and ranef() summaries on the four
 post-fit reference models (tests/reference/brms_post_fit.json), measured by refitting each
 with seeds 1-8 (brms's defaults otherwise). Writes tests/reference/bayesml_spread.json:
-per model the sd over seeds of elpd_loo, and per varying effect (group, level, coef) the sd
-over seeds of its mean, 2.5% and 97.5% quantiles.
+per model the sd over seeds of elpd_loo and of its standard error, and per varying effect
+(group, level, coef) the sd over seeds of its mean, 2.5% and 97.5% quantiles.
 
 The tests use it where a single fit's MCSE estimate understates the error of a statistic:
 PSIS-LOO with Pareto k > 0.7 points, and tail quantiles of the bernoulli GLMM's varying
@@ -31,13 +31,15 @@ SEEDS = range(1, 9)
 
 
 def measure(name: str, ref: dict) -> dict:
-    loo, effects = [], {}
+    loo, loo_se, effects = [], [], {}
     for seed in SEEDS:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = bm.brm(ref["formula"], seed_data(name), family=ref["family"], seed=seed,
                          progressbar=False)  # fmt: skip
-            loo.append(float(fit.loo().elpd))
+            estimate = fit.loo()
+            loo.append(float(estimate.elpd))
+            loo_se.append(float(estimate.se))
         table = fit.ranef()
         for g, frame in table.items():
             for level in frame.index:
@@ -50,6 +52,8 @@ def measure(name: str, ref: dict) -> dict:
         "seeds": list(SEEDS),
         "sd_elpd_loo": float(np.std(loo, ddof=1)),
         "mean_elpd_loo": float(np.mean(loo)),
+        "sd_se_elpd_loo": float(np.std(loo_se, ddof=1)),
+        "mean_se_elpd_loo": float(np.mean(loo_se)),
         "ranef": {
             key: dict(
                 zip(
