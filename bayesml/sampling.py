@@ -7,7 +7,6 @@ import hashlib
 import importlib.util
 import logging
 import os
-import re
 import time
 import warnings
 from collections import OrderedDict
@@ -78,11 +77,6 @@ def quiet_pymc():
         logger.setLevel(level)
 
 
-# Correlated non-centred blocks (signed sds, centred square root: effects._noncentred) take
-# nutpie's diagonal adaptation: sleep_glmm's min bulk ESS over seeds 1-6 is 459-840 (mean
-# 672) with it against 443-626 (mean 517) with the low-rank one, in 0.96-1.26 s against
-# 1.03-1.35 s; on simulated Poisson and Bernoulli y ~ x + (x | g) the two are alike
-# (benchmarks/README.md).
 # Standardised smooth or GP coefficients sampled with the rest (non-Gaussian models): the
 # low-rank adaptation left a chain stuck (Poisson y ~ s(x) + (1 | g): R-hat 1.34, 416
 # divergences; 1.03 with target_accept 0.95), nutpie's diagonal one with target_accept 0.95
@@ -90,22 +84,12 @@ def quiet_pymc():
 NONCENTRED_SMOOTH_SETTINGS = {"target_accept": 0.95}
 
 
-def _has_signed_noncentred_block(model: pm.Model) -> bool:
-    """Whether some correlated block is sampled non-centred with signed sds (``z_k`` beside
-    ``L_k_signed``: see ``effects.noncentred_signed``)."""
-    names = {v.name for v in model.free_RVs}
-    return any(f"z_{n[2:-7]}" in names for n in names if re.fullmatch(r"L_\d+_signed", n))
-
-
 def nutpie_adaptation(model: pm.Model, n_dim: int | None = None) -> dict:
-    """Default nutpie settings for a model (see LOW_RANK_MAX_PARAMETERS,
-    NONCENTRED_SMOOTH_SETTINGS and the diagonal adaptation's note above); ``n_dim``, the
-    number of sampled values, is counted from the model's initial point (a compilation) when
-    not given."""
+    """Default nutpie settings for a model (see LOW_RANK_MAX_PARAMETERS and
+    NONCENTRED_SMOOTH_SETTINGS); ``n_dim``, the number of sampled values, is counted from
+    the model's initial point (a compilation) when not given."""
     if any(v.name.startswith(("zs_", "zgp_")) for v in model.free_RVs):
         return dict(NONCENTRED_SMOOTH_SETTINGS)
-    if _has_signed_noncentred_block(model):
-        return {}
     n = n_dim
     if n is None:
         n = sum(int(np.size(v)) for v in model.initial_point().values())

@@ -6,9 +6,10 @@
 A CASE is ``seed:NAME`` (a seed model with its reference formula), ``case:NAME`` (a family
 test case of tests/data/families), ``stuck`` (the crossed Poisson GLMM of tests/test_scale.py),
 ``sim:FAMILY:GROUPS:ROWS:SD`` (a simulated ``y ~ x + (1 | g)``, FAMILY poisson or bernoulli,
-data seed 0) or ``slopes:FAMILY:GROUPS`` (a simulated ``y ~ x + (x | g)`` with an uncentred x
-from 0 to 9 in every group). Variants: ``default`` (bayesml's choice), ``window_ends``
-(low-rank, updated at the adaptation windows' ends: bayesml's low-rank setting, forced),
+data seed 0) or ``slopes:FAMILY:GROUPS`` (``tests.simulate_scale.slopes``: ``y ~ x + (x | g)``
+with an uncentred x from 0 to 9 in every group, data seed 0). Variants: ``default``
+(bayesml's choice), ``window_ends`` (low-rank, updated at the adaptation windows' ends:
+bayesml's low-rank setting, forced),
 ``every20`` (low-rank on nutpie's own schedule, also every 20 tuning draws), ``cutN``
 (``window_ends`` keeping only the eigenvalues outside [1/N, N], N = 5, 10, 30, 100; nutpie's
 default is 2), ``diag`` (nutpie's diagonal adaptation, from draws and gradients) and
@@ -32,6 +33,7 @@ from _seed import REFERENCE, divergences  # this folder is on the path when run 
 import bayesml as bm
 from bayesml import datasets
 from bayesml.sampling import LOW_RANK_UPDATE_FREQ
+from tests.simulate_scale import slopes
 
 ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = {
@@ -67,7 +69,9 @@ def case_model(case: str) -> tuple[str, pd.DataFrame, str]:
         data["g"] = data["g"].astype(str)
         return c["formula"], data, c["family"]
     if case.startswith("slopes:"):
-        return _slopes(*case.split(":")[1:])
+        _, fam, groups = case.split(":")
+        data = slopes(np.random.default_rng(0), fam, int(groups))
+        return "y ~ x + (x | g)", data, fam
     _, fam, groups, rows, sd = case.split(":")
     rng = np.random.default_rng(0)
     g = np.repeat(np.arange(int(groups)), int(rows))
@@ -75,19 +79,6 @@ def case_model(case: str) -> tuple[str, pd.DataFrame, str]:
     eta = 0.3 + 0.5 * x + rng.normal(0, float(sd), int(groups))[g]
     y = rng.binomial(1, 1 / (1 + np.exp(-eta))) if fam == "bernoulli" else rng.poisson(np.exp(eta))
     return "y ~ x + (1 | g)", pd.DataFrame({"y": y, "x": x, "g": g.astype(str)}), fam
-
-
-def _slopes(fam: str, groups: str) -> tuple[str, pd.DataFrame, str]:
-    """``y ~ x + (x | g)`` with x = 0..9 in every group (not centred), sd(Intercept) 0.5,
-    sd(x) 0.15, their correlation 0.3; data seed 0."""
-    rng = np.random.default_rng(0)
-    g = np.repeat(np.arange(int(groups)), 10)
-    x = np.tile(np.arange(10.0), int(groups))
-    cov = np.array([[0.25, 0.3 * 0.5 * 0.15], [0.3 * 0.5 * 0.15, 0.15**2]])
-    u = rng.multivariate_normal([0.0, 0.0], cov, size=int(groups))
-    eta = (0.5 + 0.1 * x if fam == "poisson" else 1.0 - 0.2 * x) + u[g, 0] + u[g, 1] * x
-    y = rng.binomial(1, 1 / (1 + np.exp(-eta))) if fam == "bernoulli" else rng.poisson(np.exp(eta))
-    return "y ~ x + (x | g)", pd.DataFrame({"y": y, "x": x, "g": [f"g{i:03d}" for i in g]}), fam
 
 
 def main() -> None:

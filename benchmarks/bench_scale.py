@@ -43,9 +43,7 @@ def run_one(name: str) -> dict:
     names = [v for v in post.data_vars if not v.startswith(("z_", "Intercept"))]
     rhat = az.rhat(post[names])
     ess = az.ess(post[names], method="bulk")
-    sds = {
-        v: float(post[v].mean()) for v in post.data_vars if v.startswith("sd_") or v == "sigma"
-    }
+    sds = {v: float(post[v].mean()) for v in post.data_vars if v.startswith("sd_") or v == "sigma"}
     q = {v: [float(post[v].quantile(p)) for p in (0.05, 0.95)] for v in sds}
     return {
         "model": name,

@@ -1,10 +1,11 @@
 """Simulated data for the sampler-robustness and scale cases. The data seeds are fixed here,
 before any fit.
 
-``python -m tests.simulate_scale [DIR]`` writes ``stuck_poisson.csv`` (to tests/data/scale/ by
-default) and ``crossed_75k.csv``/``ri_1m.csv`` (to DIR, /tmp/bayesml-scale by default: they are
-regenerated from their seeds rather than stored), which tools/lme4_scale_reference.R and
-tools/brms_robust_reference.R read.
+``python -m tests.simulate_scale [DIR]`` writes ``stuck_poisson.csv`` and
+``slopes_poisson.csv`` (to tests/data/scale/) and ``crossed_75k.csv``/``ri_1m.csv`` (to DIR,
+/tmp/bayesml-scale by default: they are regenerated from their seeds rather than stored),
+which tools/lme4_scale_reference.R, tools/brms_robust_reference.R and
+tools/brms_slopes_reference.R read.
 
 * ``stuck_poisson``: a Poisson GLMM with two crossed grouping factors (120 and 60 levels, 400
   rows) and an unscaled predictor with values 400-550, the shape of model that left chains
@@ -12,7 +13,10 @@ tools/brms_robust_reference.R read.
 * ``crossed_75k``: ``y ~ 1 + (1 | s) + (1 | d) + (1 | dept:service)`` at the size of lme4's
   InstEval (73,421 rows; about 2,970 students, 1,130 lecturers nested in 14 departments, 28
   department × service cells);
-* ``ri_1m``: a random-intercept model with 1,000,000 rows and 10,000 groups.
+* ``ri_1m``: a random-intercept model with 1,000,000 rows and 10,000 groups;
+* ``slopes_poisson``: a Poisson ``y ~ x + (x | g)``, 30 groups of 10 rows, x from 0 to 9 in
+  every group, on which chains stuck while correlated varying effects were sampled in brms's
+  coordinates (``effects._centred_root``).
 """
 
 from __future__ import annotations
@@ -73,7 +77,25 @@ def ri_1m(rng) -> pd.DataFrame:
     return pd.DataFrame({"y": np.round(y, 4), "x": np.round(x, 4), "g": g})
 
 
-DATASETS = {"stuck_poisson": stuck_poisson, "crossed_75k": crossed_75k, "ri_1m": ri_1m}
+def slopes(rng, family: str = "poisson", groups: int = 30) -> pd.DataFrame:
+    """``y ~ x + (x | g)`` with x = 0..9 in every group (not centred): sd(Intercept) 0.5,
+    sd(x) 0.15, their correlation 0.3; Poisson or Bernoulli."""
+    g = np.repeat(np.arange(groups), 10)
+    x = np.tile(np.arange(10.0), groups)
+    cov = np.array([[0.25, 0.3 * 0.5 * 0.15], [0.3 * 0.5 * 0.15, 0.15**2]])
+    u = rng.multivariate_normal([0.0, 0.0], cov, size=groups)
+    eta = (0.5 + 0.1 * x if family == "poisson" else 1.0 - 0.2 * x) + u[g, 0] + u[g, 1] * x
+    mean = np.exp(eta) if family == "poisson" else 1 / (1 + np.exp(-eta))
+    y = rng.poisson(mean) if family == "poisson" else rng.binomial(1, mean)
+    return pd.DataFrame({"y": y, "x": x, "g": [f"g{i:03d}" for i in g]})
+
+
+DATASETS = {
+    "stuck_poisson": stuck_poisson,
+    "crossed_75k": crossed_75k,
+    "ri_1m": ri_1m,
+    "slopes_poisson": slopes,
+}
 
 
 def simulate(name: str) -> pd.DataFrame:
@@ -85,7 +107,8 @@ def simulate(name: str) -> pd.DataFrame:
 def main(large_dir: Path = LARGE) -> None:
     HERE.mkdir(parents=True, exist_ok=True)
     large_dir.mkdir(parents=True, exist_ok=True)
-    simulate("stuck_poisson").to_csv(HERE / "stuck_poisson.csv", index=False)
+    for name in ("stuck_poisson", "slopes_poisson"):
+        simulate(name).to_csv(HERE / f"{name}.csv", index=False)
     for name in ("crossed_75k", "ri_1m"):
         simulate(name).to_csv(large_dir / f"{name}.csv", index=False)
 

@@ -109,18 +109,3 @@ def test_only_plain_columns_of_correlated_blocks_with_an_intercept_are_centred(s
     # one block across two predictors: each predictor's columns on its own intercept
     both = bf("Reaction ~ Days + (Days |p| Subject)", sigma="~ Days + (Days |p| Subject)")
     assert pattern(both).tolist() == [[0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]]
-
-
-def test_correlated_noncentred_blocks_take_the_diagonal_adaptation(sleep):
-    from bayesml.sampling import LOW_RANK_SETTINGS, nutpie_adaptation
-
-    glmm = make_model("Reaction ~ Days + (Days | Subject)", sleep, group_effects="noncentred")
-    assert nutpie_adaptation(glmm.model) == {}
-    uncorrelated = make_model(
-        "Reaction ~ Days + (Days || Subject)", sleep, group_effects="noncentred"
-    )
-    assert nutpie_adaptation(uncorrelated.model) == LOW_RANK_SETTINGS
-    # integrated out: signed sds but no standardised effects
-    marginal = make_model("Reaction ~ Days + (Days | Subject)", sleep)
-    assert "L_1_signed" in {v.name for v in marginal.model.free_RVs}
-    assert nutpie_adaptation(marginal.model) == LOW_RANK_SETTINGS

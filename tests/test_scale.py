@@ -1,6 +1,8 @@
 """Scale and sampler robustness, by default settings (brms's: 4 chains, 2000 iterations, seed
 1): the Poisson GLMM with crossed factors and a predictor in the hundreds against brms 2.18
-(tests/reference/brms_robust.json, tools/brms_robust_reference.R), and the 75k-row crossed
+(tests/reference/brms_robust.json, tools/brms_robust_reference.R), a Poisson model with
+correlated slopes of an uncentred predictor against brms (tests/reference/brms_slopes.json,
+tools/brms_slopes_reference.R), and the 75k-row crossed
 Gaussian model against lme4's REML fit of the same data (tests/reference/lme4_scale.json,
 tools/lme4_scale_reference.R). Time and memory are benchmarks (benchmarks/bench_scale.py)."""
 
@@ -48,6 +50,30 @@ def test_poisson_glmm_with_an_unscaled_predictor_mixes_and_matches_brms(stuck_po
     long = {r["variable"]: r for r in ref["long"]["draws"]}
     assert posterior_problems(fit, ref["default"]["draws"], long) == []
     assert float(fit.draws("b_x").std()) == pytest.approx(long["b_x"]["sd"], rel=0.1)
+
+
+@pytest.fixture(scope="module")
+def slopes_poisson_fit():
+    df = pd.read_csv(HERE / "slopes_poisson.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return brm("y ~ x + (x | g)", df, family="poisson", seed=1, progressbar=False)
+
+
+@pytest.mark.slow
+def test_correlated_poisson_slopes_of_an_uncentred_predictor_mix_and_match_brms(
+    slopes_poisson_fit,
+):
+    """While correlated effects were sampled in brms's coordinates (``r = diag(sd) L z``),
+    chains stuck on this model (R-hat 1.5-7.7 at seeds 1-3, with either adaptation); brms
+    mixes. The centred square root (``effects._centred_root``) and signed sds mix it."""
+    fit = slopes_poisson_fit
+    assert {"sd_1_signed", "L_1_signed"} <= {v.name for v in fit.model.model.free_RVs}
+    rhat = _all_rhat(fit)
+    assert max(rhat.values()) <= 1.01, {k: v for k, v in rhat.items() if v > 1.01}
+    ref = json.loads((REFERENCE / "brms_slopes.json").read_text())
+    long = {r["variable"]: r for r in ref["long"]["draws"]}
+    assert posterior_problems(fit, ref["default"]["draws"], long) == []
 
 
 @pytest.fixture(scope="module")
