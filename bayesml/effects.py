@@ -225,7 +225,12 @@ def _noncentred(block: GroupBlock, priors):
     signed = signed_hyperparameters(block, priors) if noncentred_signed(block, priors) else None
     sd, L = signed or hyperparameters(block, priors)
     z = pm.Normal(f"z_{k}", 0.0, 1.0, dims=(block.coef_dim, block.group))
-    r = (_centred_root(block, sd, L) @ z).T if L is not None else (sd[:, None] * z).T
+    if L is None:
+        r = (sd[:, None] * z).T
+    elif len(block.coefs) <= UNROLLED_INVERSE_MAX:
+        r = _small_matmul(_centred_root(block, sd, L), z).T  # no BLAS call (see above)
+    else:
+        r = (_centred_root(block, sd, L) @ z).T
     return pm.Deterministic(f"r_{k}", r, dims=(block.group, block.coef_dim))
 
 
