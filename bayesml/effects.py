@@ -147,8 +147,9 @@ def cov_inverse(sd, L):
 
 def noncentred_signed(block: GroupBlock, priors) -> bool:
     """Whether a non-centred block samples its sds as signed scales: correlated blocks whose
-    sd priors have a signed form (``signed_hyperparameters``). Near ``sd = 0`` the log scale's
-    long left tail slowed ``sd(Days)`` of sleepstudy's Bernoulli model most (benchmarks)."""
+    sd priors have a signed form (``signed_hyperparameters``). With log-scale sds, chains of a
+    Poisson ``y ~ x + (x | g)`` stuck even in the centred square root's coordinates (R-hat
+    1.6-8.5); with signed ones none did (benchmarks/README.md)."""
     return block.has_cor and has_signed_scales(block, priors)
 
 

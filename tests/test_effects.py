@@ -61,7 +61,7 @@ def _slopes_data(k: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng([k, seed])
     d = pd.DataFrame({f"x{i}": rng.normal(loc=2.0 * i, size=60) for i in range(1, k)})
     d["g"] = [f"g{i % 12:02d}" for i in range(60)]
-    d["y"] = rng.normal(size=60)
+    d["y"] = rng.poisson(2.0, size=60)
     return d
 
 
@@ -109,3 +109,17 @@ def test_only_plain_columns_of_correlated_blocks_with_an_intercept_are_centred(s
     # one block across two predictors: each predictor's columns on its own intercept
     both = bf("Reaction ~ Days + (Days |p| Subject)", sigma="~ Days + (Days |p| Subject)")
     assert pattern(both).tolist() == [[0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1], [0, 0, 0, 0]]
+
+
+def test_new_data_of_the_same_shape_keep_the_compiled_model():
+    from bayesml.sampling import model_fingerprint
+
+    d = _slopes_data(3, 1)
+    shifted = d.assign(x1=d["x1"] + 5.0, x2=d["x2"] * 2.0)
+    formula = "y ~ 1 + (x1 + x2 | g)"
+    models = [make_model(formula, data, family="poisson").model for data in (d, shifted)]
+    means = [m["Zmean_1"].get_value() for m in models]
+    assert means[1][1] == pytest.approx(means[0][1] + 5.0)
+    assert means[1][2] == pytest.approx(means[0][2] * 2.0)
+    # the means are data, not constants of the graph
+    assert model_fingerprint(models[0]) == model_fingerprint(models[1])

@@ -31,12 +31,17 @@ def _all_rhat(fit) -> dict[str, float]:
     return {v: float(np.nanmax(rhat[v].values)) for v in rhat.data_vars}
 
 
-@pytest.fixture(scope="module")
-def stuck_poisson_fit():
-    df = pd.read_csv(HERE / "stuck_poisson.csv")
+def _poisson_fit(name: str, formula: str):
+    """brm() with brms's defaults (seed 1) on tests/data/scale/<name>.csv."""
+    df = pd.read_csv(HERE / f"{name}.csv")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return brm("y ~ x + (1 | g1) + (1 | g2)", df, family="poisson", seed=1, progressbar=False)
+        return brm(formula, df, family="poisson", seed=1, progressbar=False)
+
+
+@pytest.fixture(scope="module")
+def stuck_poisson_fit():
+    return _poisson_fit("stuck_poisson", "y ~ x + (1 | g1) + (1 | g2)")
 
 
 @pytest.mark.slow
@@ -54,10 +59,7 @@ def test_poisson_glmm_with_an_unscaled_predictor_mixes_and_matches_brms(stuck_po
 
 @pytest.fixture(scope="module")
 def slopes_poisson_fit():
-    df = pd.read_csv(HERE / "slopes_poisson.csv")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return brm("y ~ x + (x | g)", df, family="poisson", seed=1, progressbar=False)
+    return _poisson_fit("slopes_poisson", "y ~ x + (x | g)")
 
 
 @pytest.mark.slow

@@ -20,31 +20,6 @@ d <- read.csv("tests/data/scale/slopes_poisson.csv")
 d$g <- factor(d$g)
 vars <- c("b_Intercept", "b_x", "sd_g__Intercept", "sd_g__x", "cor_g__Intercept__x")
 
-run <- function(iter, fit0 = NULL) {
-  t0 <- Sys.time()
-  fit <- if (is.null(fit0)) {
-    brm(y ~ x + (x | g), data = d, family = poisson(), seed = 1, chains = 4, iter = iter,
-        warmup = 1000, cores = 2, refresh = 0)
-  } else {
-    update(fit0, iter = iter, warmup = 1000, seed = 1, cores = 2, refresh = 0)
-  }
-  secs <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
-  np <- nuts_params(fit)
-  list(
-    iter = iter,
-    seconds = secs,
-    summary = paste(capture.output(print(summary(fit))), collapse = "\n"),
-    divergent = sum(np$Value[np$Parameter == "divergent__"]),
-    treedepth_max = sum(np$Value[np$Parameter == "treedepth__"] >= 10),
-    draws = draws_summary(as_draws_df(fit), vars),
-    fit = fit
-  )
-}
-
-default <- run(2000)
-long <- run(6000, default$fit)
-default$fit <- NULL
-long$fit <- NULL
-write_json(list(default = default, long = long), "tests/reference/brms_slopes.json",
-           auto_unbox = TRUE, digits = NA, pretty = TRUE)
-cat(default$summary, "\n", long$summary, "\n")
+runs <- default_and_long_runs(y ~ x + (x | g), d, poisson(), vars)
+write_json(runs, "tests/reference/brms_slopes.json", auto_unbox = TRUE, digits = NA, pretty = TRUE)
+cat(runs$default$summary, "\n", runs$long$summary, "\n")

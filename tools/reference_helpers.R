@@ -46,3 +46,36 @@ grid_for <- function(d, var, n) {
   rownames(g) <- NULL
   g
 }
+
+# A brms fit with brms's defaults (4 chains, iter 2000, warmup 1000, seed 1, cores 2, default
+# priors) and the same model once more with `long_iter` iterations (warmup 1000), a reference
+# with smaller Monte Carlo error. Per run: the printed summary, draws_summary records of
+# `vars`, the divergent transitions and max-treedepth hits after warmup, and the brm() wall
+# time (compilation included).
+default_and_long_runs <- function(formula, data, family, vars, long_iter = 6000) {
+  run <- function(iter, fit0 = NULL) {
+    t0 <- Sys.time()
+    fit <- if (is.null(fit0)) {
+      brms::brm(formula, data = data, family = family, seed = 1, chains = 4, iter = iter,
+                warmup = 1000, cores = 2, refresh = 0)
+    } else {
+      stats::update(fit0, iter = iter, warmup = 1000, seed = 1, cores = 2, refresh = 0)
+    }
+    secs <- as.numeric(difftime(Sys.time(), t0, units = "secs"))
+    np <- brms::nuts_params(fit)
+    list(
+      iter = iter,
+      seconds = secs,
+      summary = paste(capture.output(print(summary(fit))), collapse = "\n"),
+      divergent = sum(np$Value[np$Parameter == "divergent__"]),
+      treedepth_max = sum(np$Value[np$Parameter == "treedepth__"] >= 10),
+      draws = draws_summary(posterior::as_draws_df(fit), vars),
+      fit = fit
+    )
+  }
+  default <- run(2000)
+  long <- run(long_iter, default$fit)
+  default$fit <- NULL
+  long$fit <- NULL
+  list(default = default, long = long)
+}
