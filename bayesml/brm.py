@@ -78,8 +78,8 @@ def brm(
     group_effects : {"auto", "marginal", "noncentred", "latent"}
         How the varying effects enter the model. ``"auto"`` integrates them out of Gaussian
         models (identity link, no weights) and draws them afterwards from their exact
-        conditional, which samples far better than brms's non-centred parameterisation
-        (used otherwise, with ``"noncentred"``, and where the integral's factorisation would
+        conditional, which samples far better than brms's non-centred model (used
+        otherwise, with ``"noncentred"``, and where the integral's factorisation would
         be large: crossed factors with thousands of levels); in Gaussian models with smooth or GP
         terms it integrates their coefficients out instead (``"latent"``) and keeps the
         varying effects non-centred.

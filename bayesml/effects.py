@@ -1,7 +1,9 @@
 """How group-level effects enter a model: one registry of strategies.
 
-* ``noncentred`` — brms's parameterisation: ``r_k = (diag(sd_k) · L_k · z_k)ᵀ`` with standard
-  normal ``z_k`` (uncorrelated blocks have no ``L_k``).
+* ``noncentred`` — brms's non-centred model: ``r_k = (W_k z_k)ᵀ`` with standard normal ``z_k``
+  and ``W_k W_kᵀ = Σ_k``; brms's ``W_k = diag(sd_k) · L_k`` for uncorrelated blocks (no ``L_k``),
+  and for correlated ones signed sds and the square root of the centred design's covariance
+  (``_centred_root``).
 * ``marginal`` — Gaussian models with the identity link: the effects are integrated out of the
   likelihood (``bayesml.marginal``) and drawn afterwards from their exact conditional; the sds
   are sampled as signed scales (``signed_hyperparameters``).
@@ -262,7 +264,7 @@ class Strategy:
 GROUP_EFFECTS: dict[str, Strategy] = {
     s.name: s
     for s in (
-        Strategy("noncentred", _noncentred, doc="brms's non-centred parameterisation"),
+        Strategy("noncentred", _noncentred, doc="brms's non-centred model"),
         Strategy(
             "marginal",
             _marginal,

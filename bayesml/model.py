@@ -427,7 +427,8 @@ def make_model(
         How the varying effects enter (``bayesml.effects``): ``"marginal"`` integrates them
         out (Gaussian models with identity link, no weights, no group-level terms in other
         parameters' formulas; ``r_k`` are drawn after sampling), ``"noncentred"`` is brms's
-        parameterisation; ``"latent"`` keeps the varying effects non-centred and integrates
+        non-centred model (correlated blocks in centred coordinates: ``bayesml.effects``);
+        ``"latent"`` keeps the varying effects non-centred and integrates
         mu's smooth and GP coefficients out of a Gaussian likelihood (``bayesml.latent``);
         ``"auto"`` picks latent for Gaussian models with smooths or GPs, else marginal where
         it applies.
