@@ -90,14 +90,18 @@ def _data_lines(bm) -> list[str]:
 
 def _parameter_lines(bm, signed: set[int]) -> list[str]:
     d, model = bm.design, bm.model
+    shifts = bm.graph.get("mean_shift", {})
     integrated = set(bm.integrated)
     free = {v.name for v in model.free_RVs} | {v.name for v in model.deterministics}
     out = ["parameters {"]
     for dpar, pred in d.predictors.items():
         fx = pred.fixed
+        shifted = dpar in shifts
+        at_means = ", sampled shifted (transformed parameters)" if shifted else ""
         if fx.coefs:
             labels = ", ".join(p.name for p in bm.registry.of_var(fx.b_var))
-            out.append(f"  {fx.b_var}[{len(fx.coefs)}];  // {labels}")
+            var = f"{fx.b_var}_shifted" if shifted else fx.b_var
+            out.append(f"  {var}[{len(fx.coefs)}];  // {labels}{at_means}")
         if pred.monotonic:
             var = f"bsp{dpar_suffix(dpar)}"
             out.append(f"  {var}{_shape(model, var)};  // monotonic slopes")
@@ -111,7 +115,8 @@ def _parameter_lines(bm, signed: set[int]) -> list[str]:
             if cs is not None:
                 out.append(f"  bcs[{len(cs.coefs)}, nthres];  // category-specific effects")
         elif fx.sampled_intercept:
-            out.append(f"  {fx.intercept_var};  // intercept of the centred predictors")
+            var = f"{fx.intercept_var}_shifted" if shifted else fx.intercept_var
+            out.append(f"  {var};  // intercept of the centred predictors{at_means}")
     out += _smooth_parameter_lines(bm)
     for blk in d.blocks:
         k, m = blk.id, len(blk.coefs)
@@ -387,6 +392,37 @@ def _centred_root_lines(blk, size: str) -> list[str]:
     ]
 
 
+def _mean_shift_lines(bm) -> list[str]:
+    """The population-level effects of predictors sampled at their varying effects' means
+    (bayesml.mean_shift)."""
+    out = []
+    blocks = {b.id: b for b in bm.design.blocks}
+
+    def means(pairs):
+        return " - ".join(f"mean(r_{k}[, {blocks[k].coefs[j]}])" for k, j in pairs)
+
+    for dpar, shift in bm.graph.get("mean_shift", {}).items():
+        fx = bm.design.predictors[dpar].fixed
+
+        out.append(
+            "  // population-level effects sampled shifted by their varying effects' means"
+            " (the same model)"
+        )
+        for c, name in enumerate(fx.coefs):
+            pairs = shift.slopes.get(c)
+            rest = f" - {means(pairs)}" if pairs else ""
+            out.append(f"  {fx.b_var}[{name}] = {fx.b_var}_shifted[{name}]{rest};")
+        if fx.sampled_intercept:
+            parts = [f"{fx.intercept_var}_shifted"]
+            if shift.intercept:
+                parts.append(means(shift.intercept))
+            if shift.slopes:
+                sfx = dpar_suffix(dpar)
+                parts.append(f"dot(means_X{sfx}, {fx.b_var}_shifted - {fx.b_var})")
+            out.append(f"  {fx.intercept_var} = {' - '.join(parts)};")
+    return out
+
+
 def describe(bm) -> str:
     """The readable model of a ``BrmsModel``."""
     d, fam = bm.design, bm.family
@@ -412,6 +448,7 @@ def describe(bm) -> str:
                 out.append(f"  r_{k} = (diag(sd_{k}) * L_{k} * z_{k})';  // {size}")
             else:
                 out.append(f"  r_{k} = (diag(sd_{k}) * z_{k})';  // {size}")
+        out += _mean_shift_lines(bm)
         out.append("}")
     out.append("model {")
     for dpar, pred in d.predictors.items():

@@ -40,6 +40,7 @@ from .families import LINKS, Family, Likelihood, ResponseError, get_family
 from .formula import BrmsFormula
 from .latent import draw_latent, latent_columns, latent_loglik
 from .marginal import components, draw_group_effects, marginal_loglik
+from .mean_shift import centred_effects, mean_shift_plan, population_shifts
 from .model_priors import default_priors, set_priors
 from .parameters import Registry, model_parameters
 from .priors import DISTRIBUTIONS, PriorError, PriorRow, PriorTable, parse_prior
@@ -47,7 +48,7 @@ from .rvs import coefficient_vector, lkj_eta, prior_rv, same_prior
 from .terms import PREDICTOR_TERMS
 from .terms.base import dpar_suffix
 from .terms.matrix import clean_name
-from .terms.population import collinear_columns
+from .terms.population import collinear_columns, population_unshift
 
 __all__ = [
     "BrmsModel",
@@ -107,7 +108,7 @@ class BrmsModel:
 # Names the builder uses for its own variables; a response with one of them gets a suffix.
 _RESERVED = re.compile(
     r"^(Y|Xc|Xmeans|b|Intercept|Intercept_prior|b_Intercept|offset|weights|sigma|nu|shape|phi|disc"
-    r"|bsp|(sd|z|L|r|Z|J|simo|Xmo)_\d+)$"
+    r"|bsp|(sd|z|L|r|Z|J|simo|Xmo)_\d+|(b|Intercept)(_\w+)?_shifted|population_prior(_\w+)?)$"
 )
 
 
@@ -180,6 +181,20 @@ def _block_eta(blk: GroupBlock, r, etas: dict, mono: dict, thresholds: dict) -> 
             etas[dpar] = etas[dpar] + column * r[J, j]
 
 
+def _unshift(design: Design, priors: PriorTable, shifts: dict, effects: dict, extras: dict):
+    """The population-level effects of the predictors sampled shifted (``mean_shift_plan``),
+    with their priors; returns the blocks' effects as the likelihood takes them."""
+    sampled = {k for shift in shifts.values() for k, _ in shift.columns()}
+    r = {k: effects[k] for k in sampled}
+    for dpar, shift in shifts.items():
+        fixed = design.predictors[dpar].terms["population"]
+        slopes, icpt = population_shifts(shift, len(fixed.coefs), r)
+        extra = extras.setdefault(dpar, {})
+        extra.update(population_unshift(fixed, priors, extra.pop("shifted"), slopes, icpt))
+    sizes = {b.id: len(b.coefs) for b in design.blocks}
+    return centred_effects(shifts, effects, sizes)
+
+
 def _category_specific_shift(mucs, varying: dict, design: Design, response):
     """What each threshold loses per row (rows × thresholds): the ``cs()`` terms' part plus
     the ``(cs(1) | g)`` effects; None without either."""
@@ -199,6 +214,7 @@ def build_model(
     predictive: bool = False,
     graph: dict | None = None,
     response_draws: bool = False,
+    mean_shift: bool = True,
 ) -> pm.Model:
     """Build the PyMC model for a design, family and prior table.
 
@@ -207,6 +223,8 @@ def build_model(
     ``graph``, when given, receives expressions later stages evaluate on draws.
     ``response_draws=True`` makes the response a distribution to draw from: censoring is
     left out and truncation becomes ``pm.Truncated`` (the log density is brms's otherwise).
+    ``mean_shift`` samples population-level effects at their non-centred varying effects'
+    means (``bayesml.mean_shift``); the model is the same either way.
     """
     response = design.response
     if response is None:
@@ -229,6 +247,14 @@ def build_model(
         else strategy
         for b in design.blocks
     }
+    shifts = {}
+    if mean_shift:
+        sampled = [b for b in design.blocks if own[b.id].name == "noncentred"]
+        fixed = {d: p.terms["population"] for d, p in design.predictors.items()
+                 if "population" in p.terms}  # fmt: skip
+        shifts = mean_shift_plan(fixed, sampled, priors)
+    if graph is not None:
+        graph["mean_shift"] = shifts
     with pm.Model(coords=coords) as model:
         etas: dict[str, pt.TensorVariable] = {}
         mono: dict[str, dict] = {}
@@ -244,6 +270,8 @@ def build_model(
             mono[dpar] = {}
             for kind, term in pred.terms.items():
                 k = PREDICTOR_TERMS[kind]
+                if kind == "population" and dpar in shifts:
+                    term = replace(term, mean_shift=True)
                 if k.latent and dpar == "mu" and latent is not None:
                     part, extra = k.eta(term, priors, model, latent=latent)
                 else:
@@ -263,10 +291,11 @@ def build_model(
                 thresholds = _thresholds(response.n_thresholds, priors, family.ordered_thresholds)
             if dpar == first:  # brms adds the varying effects after mu's population terms
                 effects = {blk.id: own[blk.id].add(blk, priors) for blk in design.blocks}
+        in_likelihood = _unshift(design, priors, shifts, effects, extras)
         varying_thresholds: dict[int, pt.TensorVariable] = {}
         for blk in design.blocks:
             if not own[blk.id].integrates_out:
-                _block_eta(blk, effects[blk.id], etas, mono, varying_thresholds)
+                _block_eta(blk, in_likelihood[blk.id], etas, mono, varying_thresholds)
         mucs = _category_specific_shift(
             extras.get("mu", {}).get("mucs"), varying_thresholds, design, response
         )

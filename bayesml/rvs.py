@@ -24,7 +24,9 @@ __all__ = [
     "coefficient_vector",
     "lkj_cholesky",
     "lkj_eta",
+    "prior_logp",
     "prior_rv",
+    "real_line_prior",
     "same_prior",
     "signed_dist",
     "signed_prior",
@@ -70,6 +72,30 @@ def prior_rv(name: str, row, transform=None, **shape) -> pt.TensorVariable:
     ):
         return info.symmetric_half(name, *dist.args, **shape)
     return pm.Truncated(name, info.dist(*dist.args), lower=lb, upper=ub, **shape)
+
+
+def real_line_prior(row) -> bool:
+    """Whether a prior row is flat or a known distribution on the whole real line, without
+    bounds: a prior that ``prior_logp`` can evaluate at any value."""
+    if row.lb or row.ub:
+        return False
+    dist = parse_prior(row.prior)
+    if dist is None:
+        return True
+    info = DISTRIBUTIONS.get(dist.name)
+    return info is not None and info.support == (-math.inf, math.inf)
+
+
+def prior_logp(row, value) -> pt.TensorVariable:
+    """The log density of a prior row (``real_line_prior``) at ``value``, summed: the prior of
+    a parameter the model computes from sampled values rather than samples itself (0 for a
+    flat prior)."""
+    if not real_line_prior(row):
+        raise PriorError(f"Prior '{row.prior}' cannot be evaluated at a computed value.")
+    dist = parse_prior(row.prior)
+    if dist is None:
+        return pt.constant(0.0)
+    return pt.sum(pm.logp(DISTRIBUTIONS[dist.name].dist(*dist.args), value))
 
 
 def _constant(name: str, value: float, lb, ub, **shape) -> pt.TensorVariable:

@@ -5,6 +5,8 @@
 
 A CASE is ``seed:NAME`` (a seed model with its reference formula), ``case:NAME`` (a family
 test case of tests/data/families), ``stuck`` (the crossed Poisson GLMM of tests/test_scale.py),
+``slopes_test`` (the Poisson slopes data of tests/test_scale.py), ``dpar:NAME`` (a model of
+tests/simulate_dpar.py on its data),
 ``sim:FAMILY:GROUPS:ROWS:SD`` (a simulated ``y ~ x + (1 | g)``, FAMILY poisson or bernoulli,
 data seed 0) or ``slopes:FAMILY:GROUPS`` (``tests.simulate_scale.slopes``: ``y ~ x + (x | g)``
 with an uncentred x from 0 to 9 in every group, data seed 0). Variants: ``default``
@@ -33,6 +35,8 @@ from _seed import REFERENCE, divergences  # this folder is on the path when run 
 import bayesml as bm
 from bayesml import datasets
 from bayesml.sampling import LOW_RANK_UPDATE_FREQ
+from tests.simulate_dpar import MODELS
+from tests.simulate_dpar import load as load_dpar
 from tests.simulate_scale import slopes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +64,9 @@ def case_model(case: str) -> tuple[str, pd.DataFrame, str]:
     if case == "stuck":
         data = pd.read_csv(ROOT / "tests/data/scale/stuck_poisson.csv")
         return "y ~ x + (1 | g1) + (1 | g2)", data, "poisson"
+    if case == "slopes_test":
+        data = pd.read_csv(ROOT / "tests/data/scale/slopes_poisson.csv")
+        return "y ~ x + (x | g)", data, "poisson"
     if case.startswith("case:"):
         spec = {
             c["name"]: c for c in json.loads((ROOT / "tests/data/families/cases.json").read_text())
@@ -68,6 +75,9 @@ def case_model(case: str) -> tuple[str, pd.DataFrame, str]:
         data = pd.read_csv(ROOT / f"tests/data/families/{c['data']}.csv")
         data["g"] = data["g"].astype(str)
         return c["formula"], data, c["family"]
+    if case.startswith("dpar:"):
+        _, formula, fam = MODELS[case[5:]]
+        return formula, load_dpar(case[5:]), fam
     if case.startswith("slopes:"):
         _, fam, groups = case.split(":")
         data = slopes(np.random.default_rng(0), fam, int(groups))

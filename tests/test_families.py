@@ -59,26 +59,43 @@ def test_family_lookup_accepts_names_aliases_and_objects():
 # -- likelihoods: the model's log density at a point equals scipy's with brms's parameters
 
 
+def _set(model, point: dict, name: str, value) -> None:
+    rv = model[name]
+    value = np.asarray(value, dtype=float)
+    tr = model.rvs_to_transforms.get(rv)
+    if tr is not None:
+        value = tr.forward(value, *rv.owner.inputs).eval()
+    point[model.rvs_to_values[rv].name] = value
+
+
 def _point(m, values: dict) -> dict:
-    """Initial point with chosen values for the named (untransformed) free variables."""
+    """Initial point with chosen values for the named (untransformed) parameters. The
+    population-level effects a model samples shifted by their varying effects' means
+    (``b_shifted``) are set so that ``b`` and ``Intercept`` take the values given: they are
+    the shifted values minus terms that do not depend on them."""
     model = m.model
     point = model.initial_point()
-    for rv in model.free_RVs:
-        name = rv.name
-        if name not in values:
-            continue
-        value = np.asarray(values[name], dtype=float)
-        tr = model.rvs_to_transforms.get(rv)
-        key = f"{name}_{tr.name}__" if tr is not None else name
-        if tr is not None:
-            value = tr.forward(value, *rv.owner.inputs).eval()
-        point[key] = value
+    free = {rv.name for rv in model.free_RVs}
+    for name, value in values.items():
+        if name in free:
+            _set(model, point, name, value)
+    shifted = [n for n in values if n not in free and f"{n}_shifted" in free]
+    for name in shifted:
+        _set(model, point, f"{name}_shifted", np.zeros(np.shape(values[name])))
+    at_zero = model.compile_fn(
+        model.replace_rvs_by_values([model[n] for n in shifted]),
+        inputs=model.value_vars, on_unused_input="ignore",
+    )(point) if shifted else []  # fmt: skip
+    for name, offset in zip(shifted, at_zero, strict=True):
+        _set(model, point, f"{name}_shifted", np.asarray(values[name], dtype=float) - offset)
     return point
 
 
 def _obs_logp(m, values: dict) -> float:
     model = m.model
-    obs = [v.name for v in model.observed_RVs] + [p.name for p in model.potentials]
+    # the likelihood: observed terms and potentials other than priors of computed parameters
+    potentials = [p.name for p in model.potentials if not p.name.startswith("population_prior")]
+    obs = [v.name for v in model.observed_RVs] + potentials
     logps = model.point_logps(_point(m, values), round_vals=12)
     return sum(logps[k] for k in obs)
 
@@ -235,9 +252,7 @@ def test_cbind_is_translated_to_trials_and_gives_the_same_model():
     np.testing.assert_array_equal(a.design.response.trials, rats["n"].to_numpy())
     np.testing.assert_array_equal(a.design.response.y, b.design.response.y)
     assert a.priors.lines() == b.priors.lines()
-    point = a.model.initial_point()
-    point["Intercept"] = np.array(-1.9)
-    point["z_1"] = np.linspace(-1, 1, 71)[None, :]
+    point = _point(a, {"Intercept": -1.9, "z_1": np.linspace(-1, 1, 71)[None, :]})
     assert a.model.point_logps(point) == b.model.point_logps(point)
 
 

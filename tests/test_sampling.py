@@ -383,6 +383,28 @@ def test_the_low_rank_adaptation_stops_where_its_tuning_cost_climbs():
     assert nutpie_adaptation(model, n_dim=122) == {}
 
 
+def test_correlated_noncentred_blocks_get_stan_kind_of_diagonal_adaptation(sleep):
+    from bayesml import make_model, prior
+    from bayesml.sampling import nutpie_adaptation
+
+    glmm = sleep.assign(fast=(sleep["Reaction"] < 300).astype(int))
+    draw_diag = {"adaptation": "draw_diag"}
+    low_rank = {"adaptation": "low_rank", "mass_matrix_update_freq": 2**31}
+
+    def chosen(formula, data=glmm, **kw):
+        return nutpie_adaptation(make_model(formula, data, **kw).model)
+
+    assert chosen("fast ~ Days + (Days | Subject)", family="bernoulli") == draw_diag
+    # brms's own coordinates (log-scale sds under a prior without a signed form) too
+    assert chosen(
+        "fast ~ Days + (Days | Subject)", family="bernoulli",
+        prior=prior("gamma(2, 1)", class_="sd"),
+    ) == draw_diag  # fmt: skip
+    # uncorrelated or integrated-out effects keep the adaptation chosen by size
+    assert chosen("fast ~ Days + (Days || Subject)", family="bernoulli") == low_rank
+    assert chosen("Reaction ~ Days + (Days | Subject)", data=sleep) == low_rank
+
+
 def test_nuts_settings_given_replace_the_adaptation_chosen_by_size():
     import pymc as pm
 

@@ -15,7 +15,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from ..formula import PredictorFormula
-from ..rvs import coefficient_vector, prior_rv, same_prior
+from ..rvs import coefficient_vector, prior_logp, prior_rv, same_prior
 from ..transforms import LinearCoefficients, ScaledCoefficient
 from .base import Parameter, dpar_prefix, dpar_suffix, prior_dpar
 from .matrix import Matrix, evaluate, evaluate_new
@@ -29,6 +29,7 @@ __all__ = [
     "population_design",
     "population_eta",
     "population_parameters",
+    "population_unshift",
 ]
 
 
@@ -50,6 +51,9 @@ class FixedDesign:
     # the sampler's coordinates of the slopes (coefficient_map with and without mixing);
     # None: from this design's Xc. A refit on new data keeps the first fit's (update()).
     coordinates: tuple[np.ndarray, np.ndarray] | None = None
+    # the model samples the intercept and slopes shifted by their varying effects' means
+    # (bayesml.mean_shift) and computes them later (population_unshift)
+    mean_shift: bool = False
 
     def coordinate_map(self, mix: bool) -> np.ndarray:
         """``A`` of the slopes' coordinates ``u = A b`` (``coefficient_map``)."""
@@ -141,7 +145,11 @@ def population_parameters(fixed: FixedDesign) -> dict[str, list[Parameter]]:
 
 def population_eta(fixed: FixedDesign, priors, model: pm.Model):
     """Add the slopes (and the intercept) to the model; return their part of the linear
-    predictor and ``{"b": slopes, "intercept": centred intercept}`` (None where absent)."""
+    predictor and ``{"b": slopes, "intercept": centred intercept}`` (None where absent).
+
+    With ``fixed.mean_shift`` the model samples shifted values without priors
+    (``{"shifted": (slopes, intercept)}``); ``population_unshift`` then adds the parameters
+    themselves and their priors."""
     eta = pt.zeros(fixed.X.shape[0])
     dp = prior_dpar(fixed.dpar)
     b = None
@@ -150,22 +158,71 @@ def population_eta(fixed: FixedDesign, priors, model: pm.Model):
         Xc = pm.Data(f"Xc{dpar_suffix(fixed.dpar)}", fixed.Xc, dims=("obs", fixed.coef_dim))
         rows = [priors.resolve("b", c, "", dp) for c in fixed.coefs]
         transforms = _coefficient_transforms(fixed, mix=same_prior(rows))
-        b = coefficient_vector(
-            fixed.b_var, "b", fixed.coefs, fixed.coef_dim, priors, dpar=dp, transforms=transforms
-        )
+        if fixed.mean_shift:
+            b = pm.Flat(f"{fixed.b_var}_shifted", dims=fixed.coef_dim, transform=transforms[0])
+        else:
+            b = coefficient_vector(
+                fixed.b_var, "b", fixed.coefs, fixed.coef_dim, priors, dpar=dp,
+                transforms=transforms,
+            )  # fmt: skip
         eta = eta + pt.dot(Xc, b)
     icpt = None
     if fixed.sampled_intercept:
-        icpt = prior_rv(fixed.intercept_var, priors.resolve("Intercept", dpar=dp))
+        if fixed.mean_shift:
+            icpt = pm.Flat(f"{fixed.intercept_var}_shifted")
+        else:
+            icpt = prior_rv(fixed.intercept_var, priors.resolve("Intercept", dpar=dp))
         eta = eta + icpt
-        # brms's b_Intercept: the intercept of the uncentred predictors (the means are data,
-        # so that new data of the same shape reuse a compiled model)
-        shift = 0.0
-        if b is not None:
-            means = pm.Data(f"Xmeans{dpar_suffix(fixed.dpar)}", np.asarray(fixed.means, float))
-            shift = pt.dot(means, b)
-        pm.Deterministic(f"b_{dpar_prefix(fixed.dpar)}Intercept", icpt - shift)
+    if fixed.mean_shift:
+        return eta, {"shifted": (b, icpt)}
+    _uncentred_intercept(fixed, icpt, b)
     return eta, {"b": b, "intercept": icpt}
+
+
+def _design_means(fixed: FixedDesign):
+    """The population columns' means as data, so that new data of the same shape reuse a
+    compiled model."""
+    return pm.Data(f"Xmeans{dpar_suffix(fixed.dpar)}", np.asarray(fixed.means, float))
+
+
+def _uncentred_intercept(fixed: FixedDesign, icpt, b, means=None):
+    """brms's b_Intercept: the intercept of the uncentred predictors."""
+    if icpt is None:
+        return
+    shift = 0.0
+    if b is not None:
+        means = _design_means(fixed) if means is None else means
+        shift = pt.dot(means, b)
+    pm.Deterministic(f"b_{dpar_prefix(fixed.dpar)}Intercept", icpt - shift)
+
+
+def population_unshift(fixed: FixedDesign, priors, shifted: tuple, slope_shift, icpt_shift):
+    """The slopes and intercept of a predictor sampled shifted (``population_eta`` with
+    ``mean_shift``): ``b = b' − slope_shift`` and ``Intercept = Intercept' − icpt_shift −
+    means_X · slope_shift`` as the model's ``b`` and ``Intercept``, their priors evaluated at
+    those values (``bayesml.mean_shift``). Returns ``{"b": ..., "intercept": ...}``."""
+    b_free, icpt_free = shifted
+    dp = prior_dpar(fixed.dpar)
+    b = icpt = None
+    terms = []
+    if b_free is not None:
+        b = pm.Deterministic(fixed.b_var, b_free - slope_shift, dims=fixed.coef_dim)
+        rows = [priors.resolve("b", c, "", dp) for c in fixed.coefs]
+        if same_prior(rows):
+            terms.append(prior_logp(rows[0], b))
+        else:
+            terms += [prior_logp(r, b[i]) for i, r in enumerate(rows)]
+    means = None
+    if icpt_free is not None:
+        drift = icpt_shift
+        if b is not None:
+            means = _design_means(fixed)
+            drift = drift + pt.dot(means, slope_shift)
+        icpt = pm.Deterministic(fixed.intercept_var, icpt_free - drift)
+        terms.append(prior_logp(priors.resolve("Intercept", dpar=dp), icpt))
+    pm.Potential(f"population_prior{dpar_suffix(fixed.dpar)}", pt.sum(pt.stack(terms)))
+    _uncentred_intercept(fixed, icpt, b, means)
+    return {"b": b, "intercept": icpt}
 
 
 def coefficient_map(Xc: np.ndarray, mix: bool = True) -> np.ndarray:
