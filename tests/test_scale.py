@@ -68,16 +68,19 @@ def test_correlated_poisson_slopes_of_an_uncentred_predictor_mix_and_match_brms(
 ):
     """While correlated effects were sampled in brms's coordinates (``r = diag(sd) L z``),
     chains stuck on this model in 5 of 6 runs (seeds 1-3, low-rank and diagonal adaptation:
-    R-hat 1.5-8.5); brms mixes. With the centred square root (``effects._centred_root``) and
-    signed sds no chain sticks, but the model is not yet mixed to the project's R-hat rule
-    at every seed: seeds 1-8 give a max R-hat over b, sd and cor of 1.004-1.034 (2 of 8
-    above 1.01) and 24-134 divergent transitions (brms: 0), so the bound here is the one that
-    separates stuck chains from slow ones (benchmarks/README.md), and the posterior is held
-    to brms's by the project's rule."""
+    R-hat 1.5-8.5); brms mixes. The centred square root (``effects._centred_root``) and
+    signed sds stopped the sticking but left two of seeds 1-8 at R-hat 1.03 with 126-134
+    divergent transitions. With ``b`` sampled at its varying effects' mean
+    (``bayesml.mean_shift``) and Stan's kind of diagonal adaptation, seeds 1-8 give a max
+    R-hat over b, sd and cor of 1.005-1.011 and 0-5 divergences (brms: 0-1 per 4,000
+    draws; benchmarks/README.md). The bounds leave room for that seed-to-seed spread and
+    fail on either earlier state; the posterior is held to brms's by the project's rule."""
     fit = slopes_poisson_fit
-    assert {"sd_1_signed", "L_1_signed"} <= {v.name for v in fit.model.model.free_RVs}
+    free = {v.name for v in fit.model.model.free_RVs}
+    assert {"sd_1_signed", "L_1_signed", "b_shifted", "Intercept_shifted"} <= free
     rhat = _all_rhat(fit)
-    assert max(rhat.values()) <= 1.05, {k: v for k, v in rhat.items() if v > 1.05}
+    assert max(rhat.values()) <= 1.02, {k: v for k, v in rhat.items() if v > 1.02}
+    assert int(fit.idata["sample_stats"]["diverging"].sum()) <= 20
     ref = json.loads((REFERENCE / "brms_slopes.json").read_text())
     long = {r["variable"]: r for r in ref["long"]["draws"]}
     assert posterior_problems(fit, ref["default"]["draws"], long) == []
