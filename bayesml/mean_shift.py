@@ -29,7 +29,13 @@ from .terms.base import prior_dpar
 from .terms.group import GroupBlock
 from .terms.population import FixedDesign
 
-__all__ = ["MeanShift", "centred_effects", "mean_shift_plan", "population_shifts"]
+__all__ = [
+    "MeanShift",
+    "centred_effects",
+    "effect_means",
+    "mean_shift_plan",
+    "population_shifts",
+]
 
 
 @dataclass
@@ -102,28 +108,27 @@ def mean_shift_plan(fixed_designs: dict, blocks: list[GroupBlock], priors) -> di
     return plan
 
 
-def _means(effects: dict) -> dict[int, pt.TensorVariable]:
+def effect_means(effects: dict) -> dict[int, pt.TensorVariable]:
+    """Each block's effects averaged over its levels (``{block id: r}`` → ``{block id: mean}``)."""
     return {k: r.mean(axis=0) for k, r in effects.items()}
 
 
-def population_shifts(shift: MeanShift, n_coefs: int, effects: dict):
+def population_shifts(shift: MeanShift, n_coefs: int, means: dict):
     """``(b' − b, mean of the intercept's effects)`` of one predictor: the slopes' shifts as a
     vector (zero where nothing is shifted) and the intercept's own shift (0.0 if none), from
-    the blocks' effects ``{block id: r (levels × coefficients)}``."""
-    means = _means(effects)
+    the blocks' mean effects (``effect_means``)."""
     zero = pt.constant(0.0)
     slopes = [sum((means[k][j] for k, j in shift.slopes.get(c, [])), zero) for c in range(n_coefs)]
     intercept = sum((means[k][j] for k, j in shift.intercept), zero)
     return (pt.stack(slopes) if slopes else None), intercept
 
 
-def centred_effects(plan: dict[str, MeanShift], effects: dict, sizes: dict[int, int]) -> dict:
+def centred_effects(plan: dict[str, MeanShift], effects: dict, means: dict, sizes: dict) -> dict:
     """The blocks' effects as the likelihood takes them: shifted columns minus their mean over
-    levels, the others as they are (``sizes``: each block's number of coefficients)."""
-    centred = {k for shift in plan.values() for k, _ in shift.columns()}
+    levels (``means``, from ``effect_means``), the others as they are (``sizes``: each
+    block's number of coefficients)."""
     out = dict(effects)
-    means = _means({k: effects[k] for k in centred})
-    for k in centred:
+    for k in means:
         cols = {j for shift in plan.values() for kk, j in shift.columns() if kk == k}
         mask = np.array([1.0 if j in cols else 0.0 for j in range(sizes[k])])
         out[k] = effects[k] - means[k][None, :] * pt.as_tensor_variable(mask)[None, :]

@@ -40,7 +40,7 @@ from .families import LINKS, Family, Likelihood, ResponseError, get_family
 from .formula import BrmsFormula
 from .latent import draw_latent, latent_columns, latent_loglik
 from .marginal import components, draw_group_effects, marginal_loglik
-from .mean_shift import centred_effects, mean_shift_plan, population_shifts
+from .mean_shift import centred_effects, effect_means, mean_shift_plan, population_shifts
 from .model_priors import default_priors, set_priors
 from .parameters import Registry, model_parameters
 from .priors import DISTRIBUTIONS, PriorError, PriorRow, PriorTable, parse_prior
@@ -185,14 +185,14 @@ def _unshift(design: Design, priors: PriorTable, shifts: dict, effects: dict, ex
     """The population-level effects of the predictors sampled shifted (``mean_shift_plan``),
     with their priors; returns the blocks' effects as the likelihood takes them."""
     sampled = {k for shift in shifts.values() for k, _ in shift.columns()}
-    r = {k: effects[k] for k in sampled}
+    means = effect_means({k: effects[k] for k in sampled})
     for dpar, shift in shifts.items():
         fixed = design.predictors[dpar].terms["population"]
-        slopes, icpt = population_shifts(shift, len(fixed.coefs), r)
+        slopes, icpt = population_shifts(shift, len(fixed.coefs), means)
         extra = extras.setdefault(dpar, {})
         extra.update(population_unshift(fixed, priors, extra.pop("shifted"), slopes, icpt))
     sizes = {b.id: len(b.coefs) for b in design.blocks}
-    return centred_effects(shifts, effects, sizes)
+    return centred_effects(shifts, effects, means, sizes)
 
 
 def _category_specific_shift(mucs, varying: dict, design: Design, response):

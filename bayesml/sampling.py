@@ -592,7 +592,7 @@ def sample_prior_only(
         raise PriorError(PRIOR_ONLY_ERROR.format(name=bad[0]))
     n = chains * ((iter - warmup + thin - 1) // thin)
     model = bm.model
-    if model.potentials and any(v.name.endswith("_shifted") for v in model.free_RVs):
+    if bm.graph.get("mean_shift"):
         # the population-level effects' priors, not shifted values, are drawn forward
         model = build_model(bm.design, bm.family, bm.priors, bm.group_effects, mean_shift=False)
     obs = [v.name for v in model.observed_RVs]
