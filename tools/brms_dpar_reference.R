@@ -13,13 +13,7 @@
 # Run: 2026-11-28 (about 11 minutes; 47-77 s per fit, compilation included; no divergences or
 #   max-treedepth hits; max Rhat 1.0089 (gaussian_id); mo_g warns of low tail ESS: 323 for
 #   sd_g__mom).
-suppressPackageStartupMessages({
-  library(brms)
-  library(posterior)
-  library(jsonlite)
-})
-source("tools/reference_helpers.R")
-rstan::rstan_options(boost_lib = "/usr/include")
+source("tools/reference_helpers.R")  # loads brms, posterior and jsonlite
 
 data_dir <- "tests/data/dpar"
 out_file <- "tests/reference/brms_dpar.json"

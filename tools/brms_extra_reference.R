@@ -17,13 +17,7 @@
 # stores its message under "error".
 #   Rscript tools/brms_extra_reference.R   (from the project root; 2 cores)
 # Run: 2026-11-28 (see the run notes below).
-suppressPackageStartupMessages({
-  library(brms)
-  library(posterior)
-  library(jsonlite)
-})
-source("tools/reference_helpers.R")
-rstan::rstan_options(boost_lib = "/usr/include")
+source("tools/reference_helpers.R")  # loads brms, posterior and jsonlite
 
 data_dir <- "tests/data/extra"
 out_file <- "tests/reference/brms_extra.json"

@@ -7,13 +7,7 @@
 # b_Intercept, b_x, sd_g1__Intercept and sd_g2__Intercept, the number of divergent transitions
 # and max-treedepth hits after warmup, and the brm() wall time (compilation included).
 #   Rscript tools/brms_robust_reference.R   (from the project root; 2 cores)
-suppressPackageStartupMessages({
-  library(brms)
-  library(posterior)
-  library(jsonlite)
-})
-source("tools/reference_helpers.R")
-rstan::rstan_options(boost_lib = "/usr/include")
+source("tools/reference_helpers.R")  # loads brms, posterior and jsonlite
 
 d <- read.csv("tests/data/scale/stuck_poisson.csv")
 d$g1 <- factor(d$g1)

@@ -8,13 +8,7 @@
 # sd_g__x and cor_g__Intercept__x, the divergent transitions and max-treedepth hits after
 # warmup, and the brm() wall time (compilation included).
 #   Rscript tools/brms_slopes_reference.R   (from the project root; 2 cores)
-suppressPackageStartupMessages({
-  library(brms)
-  library(posterior)
-  library(jsonlite)
-})
-source("tools/reference_helpers.R")
-rstan::rstan_options(boost_lib = "/usr/include")
+source("tools/reference_helpers.R")  # loads brms, posterior and jsonlite
 
 d <- read.csv("tests/data/scale/slopes_poisson.csv")
 d$g <- factor(d$g)

@@ -5,13 +5,7 @@
 #   Rscript tools/brms_smooth_long.R   (from the project root; 2 cores)
 #   writes tests/reference/brms_smooth_long.json (summarise_draws records as in
 #   brms_smooth_reference.R, and the run's seconds and divergences)
-suppressPackageStartupMessages({
-  library(brms)
-  library(posterior)
-  library(jsonlite)
-})
-source("tools/reference_helpers.R")
-rstan::rstan_options(boost_lib = "/usr/include")
+source("tools/reference_helpers.R")  # loads brms, posterior and jsonlite
 
 d <- read.csv("tests/data/smooth/counts.csv")
 d$g <- factor(d$g)

@@ -16,13 +16,7 @@
 #   the posterior mean and MCSE of posterior_epred and, for s()/t2() terms, of
 #   posterior_smooths() per grid point.
 #   Rscript tools/brms_smooth_reference.R   (from the project root; 2 cores)
-suppressPackageStartupMessages({
-  library(brms)
-  library(posterior)
-  library(jsonlite)
-})
-source("tools/reference_helpers.R")
-rstan::rstan_options(boost_lib = "/usr/include")
+source("tools/reference_helpers.R")  # loads brms, posterior and jsonlite
 
 data_dir <- "tests/data/smooth"
 out_file <- "tests/reference/brms_smooth.json"

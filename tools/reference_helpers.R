@@ -1,5 +1,12 @@
 # Helpers shared by the R scripts that write reference fixtures (source it from the project
-# root: source("tools/reference_helpers.R")).
+# root: source("tools/reference_helpers.R")). Sourcing it loads brms, posterior and jsonlite
+# and points rstan at Debian's Boost headers.
+suppressPackageStartupMessages({
+  library(brms)
+  library(posterior)
+  library(jsonlite)
+})
+rstan::rstan_options(boost_lib = "/usr/include")
 
 # posterior 1.4 summarise_draws records of the variables `vars` of draws `d`, in that order:
 # mean, sd, q2.5, q97.5 (quantile2), rhat, ess_bulk, ess_tail, mcse_mean and the MCSE of both
