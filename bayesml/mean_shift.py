@@ -40,13 +40,13 @@ __all__ = [
 
 @dataclass
 class MeanShift:
-    """Which block columns one predictor's population-level effects are shifted by.
+    """Which block columns one predictor's population-level effects are shifted by (the plan
+    keys each by its predictor).
 
     ``slopes[c]`` lists ``(block id, column)`` pairs whose mean shifts slope ``c`` (its
     position in ``FixedDesign.coefs``); ``intercept`` those that shift the intercept.
     """
 
-    dpar: str
     slopes: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     intercept: list[tuple[int, int]] = field(default_factory=list)
 
@@ -97,7 +97,7 @@ def mean_shift_plan(fixed_designs: dict, blocks: list[GroupBlock], priors) -> di
     for dpar, fixed in fixed_designs.items():
         if not _shiftable(fixed, priors):
             continue
-        shift = MeanShift(dpar)
+        shift = MeanShift()
         for block in blocks:
             slopes, intercept = _pairs(fixed, block)
             for c, pairs in slopes.items():
