@@ -81,9 +81,10 @@ def _data_lines(bm) -> list[str]:
         out.append(f"  nthres = {d.response.n_thresholds};  // categories: {cats}")
     for blk in d.blocks:
         out.append(f"  J_{blk.id}[N] in 1..{blk.n_levels};  // levels of '{blk.group}'")
-        out.append(
-            f"  Z_{blk.id}[N, {len(blk.coefs)}];  // group-level design: {', '.join(blk.coefs)}"
-        )
+        if not _intercepts_only(bm, blk):
+            out.append(
+                f"  Z_{blk.id}[N, {len(blk.coefs)}];  // group-level design: {', '.join(blk.coefs)}"
+            )
     out.append("}")
     return out
 
@@ -136,6 +137,11 @@ def _parameter_lines(bm, signed: set[int]) -> list[str]:
     return out
 
 
+def _intercepts_only(bm, blk) -> bool:
+    """A non-centred block of intercepts only: the model adds ``r[J]`` without ``Z``."""
+    return blk.id not in bm.integrated and all(blk.unit_column(j) for j in range(len(blk.coefs)))
+
+
 def _predictor_line(bm, dpar: str, pred) -> str:
     fx, sfx = pred.fixed, dpar_suffix(dpar)
     terms = []
@@ -150,7 +156,10 @@ def _predictor_line(bm, dpar: str, pred) -> str:
     for b in bm.design.blocks:
         if dpar in b.dpars and b.id not in bm.integrated:
             cols = ", ".join(str(j + 1) for j in b.columns_of(dpar))
-            terms.append(f"rows_dot(Z_{b.id}[, {{{cols}}}], r_{b.id}[J_{b.id}, {{{cols}}}])")
+            if _intercepts_only(bm, b):
+                terms.append(f"r_{b.id}[J_{b.id}, {{{cols}}}]")
+            else:
+                terms.append(f"rows_dot(Z_{b.id}[, {{{cols}}}], r_{b.id}[J_{b.id}, {{{cols}}}])")
     terms += _smooth_terms(bm, dpar, pred)
     if pred.offset is not None:
         terms.append(f"offset{sfx}")

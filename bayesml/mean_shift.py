@@ -8,9 +8,10 @@ the sds. Neither a diagonal nor a low-rank mass matrix follows it (the Poisson
 ``y ~ x + (x | g)`` of tests/test_scale.py, ``b_x``'s bulk ESS; the intercepts of
 ``(1 |p| g)`` models). The sampler therefore draws ``b' = b + mean_j(r_j)`` for every
 population column that a non-centred block repeats (the same column of the data), and the
-model computes ``b = b' − mean_j(r_j)``; the varying effects enter the likelihood as
-``r_j − mean_j(r_j)``. The map from ``(b', z, sd, L)`` to ``(b, z, sd, L)`` is a shift with unit
-Jacobian, and ``b``'s priors are evaluated at ``b`` itself, so the posterior is brms's exactly.
+model computes ``b = b' − mean_j(r_j)``. The likelihood takes ``b`` and the varying effects
+as the unshifted model does. The map from ``(b', z, sd, L)`` to ``(b, z, sd, L)`` is a shift
+with unit Jacobian, and ``b``'s priors are evaluated at ``b`` itself, so the posterior is
+brms's exactly.
 
 The centred intercept moves with the slopes' shifts too:
 ``Intercept = Intercept' − mean(r_Intercept) − means_X · (b' − b)``, because
@@ -31,7 +32,6 @@ from .terms.population import FixedDesign
 
 __all__ = [
     "MeanShift",
-    "centred_effects",
     "effect_means",
     "mean_shift_plan",
     "population_shifts",
@@ -113,23 +113,25 @@ def effect_means(effects: dict) -> dict[int, pt.TensorVariable]:
     return {k: r.mean(axis=0) for k, r in effects.items()}
 
 
-def population_shifts(shift: MeanShift, n_coefs: int, means: dict):
-    """``(b' − b, mean of the intercept's effects)`` of one predictor: the slopes' shifts as a
-    vector (zero where nothing is shifted) and the intercept's own shift (0.0 if none), from
-    the blocks' mean effects (``effect_means``)."""
-    zero = pt.constant(0.0)
-    slopes = [sum((means[k][j] for k, j in shift.slopes.get(c, [])), zero) for c in range(n_coefs)]
-    intercept = sum((means[k][j] for k, j in shift.intercept), zero)
-    return (pt.stack(slopes) if slopes else None), intercept
-
-
-def centred_effects(plan: dict[str, MeanShift], effects: dict, means: dict, sizes: dict) -> dict:
-    """The blocks' effects as the likelihood takes them: shifted columns minus their mean over
-    levels (``means``, from ``effect_means``), the others as they are (``sizes``: each
-    block's number of coefficients)."""
-    out = dict(effects)
-    for k in means:
-        cols = {j for shift in plan.values() for kk, j in shift.columns() if kk == k}
-        mask = np.array([1.0 if j in cols else 0.0 for j in range(sizes[k])])
-        out[k] = effects[k] - means[k][None, :] * pt.as_tensor_variable(mask)[None, :]
+def shift_matrix(shift: MeanShift, block: int, size: int, n_coefs: int) -> np.ndarray:
+    """Which of one block's ``size`` columns shift the intercept (column 0) and each slope
+    (column ``1 + c``): a 0/1 matrix, so that the shifts are one product per block."""
+    out = np.zeros((size, 1 + n_coefs))
+    for k, j in shift.intercept:
+        if k == block:
+            out[j, 0] = 1.0
+    for c, pairs in shift.slopes.items():
+        for k, j in pairs:
+            if k == block:
+                out[j, 1 + c] = 1.0
     return out
+
+
+def population_shifts(shift: MeanShift, n_coefs: int, means: dict, sizes: dict):
+    """``(b' − b, mean of the intercept's effects)`` of one predictor: the slopes' shifts as a
+    vector (zero where nothing is shifted; None without slopes) and the intercept's own shift,
+    from the blocks' mean effects (``effect_means``) and numbers of columns (``sizes``)."""
+    blocks = sorted({k for k, _ in shift.columns()})
+    total = sum(pt.dot(means[k], shift_matrix(shift, k, sizes[k], n_coefs)) for k in blocks)
+    total = pt.specify_shape(total, (1 + n_coefs,))  # static shapes keep Xc · b elementwise
+    return (total[1:] if n_coefs else None), total[0]

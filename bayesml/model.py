@@ -40,7 +40,7 @@ from .families import LINKS, Family, Likelihood, ResponseError, get_family
 from .formula import BrmsFormula
 from .latent import draw_latent, latent_columns, latent_loglik
 from .marginal import components, draw_group_effects, marginal_loglik
-from .mean_shift import centred_effects, effect_means, mean_shift_plan, population_shifts
+from .mean_shift import effect_means, mean_shift_plan, population_shifts
 from .model_priors import default_priors, set_priors
 from .parameters import Registry, model_parameters
 from .priors import DISTRIBUTIONS, PriorError, PriorRow, PriorTable, parse_prior
@@ -166,33 +166,39 @@ def _block_eta(blk: GroupBlock, r, etas: dict, mono: dict, thresholds: dict) -> 
     """Add a block's effects to the predictors of its coefficients: ``Σ_j Z[:, j] · r[J, j]``,
     a monotonic term's value in place of ``Z[:, j]`` for varying ``mo()`` effects; a
     ``(cs(1) | g)`` effect goes to ``thresholds[k]``, what threshold k loses."""
-    Z = pm.Data(f"Z_{blk.id}", blk.Z, dims=("obs", blk.coef_dim))
+    # a block of intercepts only (``(1 | g)``) adds r[J] itself: no product with ones
+    unit = all(blk.unit_column(j) for j in range(len(blk.coefs)))
+    Z = None if unit else pm.Data(f"Z_{blk.id}", blk.Z, dims=("obs", blk.coef_dim))
     J = pm.Data(f"J_{blk.id}", blk.index, dims="obs")
     for j, k in enumerate(blk.thresholds):
         if k is not None:
             thresholds[k] = thresholds.get(k, 0.0) + Z[:, j] * r[J, j]
     for dpar in dict.fromkeys(blk.dpars):
         cols = [j for j in blk.columns_of(dpar) if blk.thresholds[j] is None]
-        if len(cols) == len(blk.coefs) and not blk.has_monotonic:
+        if unit:
+            etas[dpar] = etas[dpar] + sum(r[:, j][J] for j in cols)
+        elif len(cols) == len(blk.coefs) and not blk.has_monotonic:
             etas[dpar] = etas[dpar] + (Z * r[J]).sum(axis=1)
-            continue
-        for j in cols:
-            column = mono[dpar][blk.monotonic[j]] if blk.monotonic[j] else Z[:, j]
-            etas[dpar] = etas[dpar] + column * r[J, j]
+        else:
+            for j in cols:
+                column = mono[dpar][blk.monotonic[j]] if blk.monotonic[j] else Z[:, j]
+                etas[dpar] = etas[dpar] + column * r[J, j]
 
 
-def _unshift(design: Design, priors: PriorTable, shifts: dict, effects: dict, extras: dict):
+def _unshift(design: Design, priors: PriorTable, shifts: dict, effects: dict, extras: dict,
+             etas: dict) -> None:  # fmt: skip
     """The population-level effects of the predictors sampled shifted (``mean_shift_plan``),
-    with their priors; returns the blocks' effects as the likelihood takes them."""
+    with their priors, and their part of each predictor (``etas``, updated in place)."""
     sampled = {k for shift in shifts.values() for k, _ in shift.columns()}
     means = effect_means({k: effects[k] for k in sampled})
+    sizes = {b.id: len(b.coefs) for b in design.blocks}
     for dpar, shift in shifts.items():
         fixed = design.predictors[dpar].terms["population"]
-        slopes, icpt = population_shifts(shift, len(fixed.coefs), means)
+        slopes, icpt = population_shifts(shift, len(fixed.coefs), means, sizes)
         extra = extras.setdefault(dpar, {})
-        extra.update(population_unshift(fixed, priors, extra.pop("shifted"), slopes, icpt))
-    sizes = {b.id: len(b.coefs) for b in design.blocks}
-    return centred_effects(shifts, effects, means, sizes)
+        part, values = population_unshift(fixed, priors, extra.pop("shifted"), slopes, icpt)
+        extra.update(values)
+        etas[dpar] = etas[dpar] + part
 
 
 def _category_specific_shift(mucs, varying: dict, design: Design, response):
@@ -291,11 +297,11 @@ def build_model(
                 thresholds = _thresholds(response.n_thresholds, priors, family.ordered_thresholds)
             if dpar == first:  # brms adds the varying effects after mu's population terms
                 effects = {blk.id: own[blk.id].add(blk, priors) for blk in design.blocks}
-        in_likelihood = _unshift(design, priors, shifts, effects, extras)
+        _unshift(design, priors, shifts, effects, extras, etas)
         varying_thresholds: dict[int, pt.TensorVariable] = {}
         for blk in design.blocks:
             if not own[blk.id].integrates_out:
-                _block_eta(blk, in_likelihood[blk.id], etas, mono, varying_thresholds)
+                _block_eta(blk, effects[blk.id], etas, mono, varying_thresholds)
         mucs = _category_specific_shift(
             extras.get("mu", {}).get("mucs"), varying_thresholds, design, response
         )

@@ -73,6 +73,16 @@ def test_same_group_in_two_terms_gives_two_uncorrelated_blocks(toy):
     assert d.group_coefs("g") == ("Intercept", "x")
 
 
+def test_intercept_columns_are_unit_columns(toy):
+    # the model adds an intercept's effects without multiplying by its column of ones
+    d = make_design("y ~ x + (1 | g) + (x | h) + (0 + x | f)", toy)
+    assert [[b.unit_column(j) for j in range(len(b.coefs))] for b in d.blocks] == [
+        [True],
+        [True, False],
+        [False],
+    ]
+
+
 def test_uncorrelated_block(toy):
     (blk,) = make_design("y ~ x + (x || g)", toy).blocks
     assert blk.coefs == ("Intercept", "x") and not blk.has_cor

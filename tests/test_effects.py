@@ -123,3 +123,21 @@ def test_new_data_of_the_same_shape_keep_the_compiled_model():
     assert means[1][2] == pytest.approx(means[0][2] * 2.0)
     # the means are data, not constants of the graph
     assert model_fingerprint(models[0]) == model_fingerprint(models[1])
+
+
+def test_intercept_blocks_add_their_effects_without_a_design_column():
+    from scipy import stats
+
+    d = _slopes_data(2, 2)
+    bm = make_model("y ~ x1 + (1 | g)", d, family="poisson")
+    model = bm.model
+    assert "Z_1" not in {v.name for v in model.data_vars}
+    rng = np.random.default_rng(3)
+    point = {k: rng.normal(size=np.shape(v)) for k, v in model.initial_point().items()}
+    outputs = model.replace_rvs_by_values([model["Intercept"], model["b"], model["r_1"]])
+    icpt, b, r = model.compile_fn(outputs, inputs=model.value_vars, on_unused_input="ignore")(point)
+    fixed = bm.design.fixed
+    eta = icpt + fixed.Xc @ b + r[bm.design.blocks[0].index, 0]
+    expected = stats.poisson.logpmf(d["y"], np.exp(eta)).sum()
+    loglik = model.compile_fn(model.logp(vars=model.observed_RVs), on_unused_input="ignore")
+    assert loglik(point) == pytest.approx(expected, rel=1e-10)

@@ -142,6 +142,10 @@ def test_model_code_names_the_parameterisation(fit, sleep):
         "Reaction ~ Days + (0 + Days + I(Days^2) | Subject)", sleep, group_effects="noncentred"
     ).code()
     assert "r_1 = (diag(sd_1) * L_1 * z_1)';" in uncentred
+    intercepts = make_model(
+        "Reaction ~ Days + (1 | Subject)", sleep, group_effects="noncentred"
+    ).code()
+    assert "eta = Intercept + Xc * b + r_1[J_1, {1}];" in intercepts and "Z_1" not in intercepts
     assert "to_vector(z_1) ~ std_normal();" in noncentred
     assert "Intercept ~ student_t(3, 288.7, 59.3);" in code
     assert "L_1 ~ lkj_corr_cholesky(1);" in code

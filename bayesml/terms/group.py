@@ -85,6 +85,16 @@ class GroupBlock:
     def has_monotonic(self) -> bool:
         return any(m is not None for m in self.monotonic)
 
+    def unit_column(self, j: int) -> bool:
+        """Whether coefficient ``j`` is an intercept: its column of ``Z`` is all ones, in any
+        data, so that the model adds ``r[J, j]`` without multiplying."""
+        return (
+            self.prior_coefs[j] == "Intercept"
+            and self.monotonic[j] is None
+            and self.thresholds[j] is None
+            and bool(np.all(self.Z[:, j] == 1.0))
+        )
+
     def columns_of(self, dpar: str) -> list[int]:
         """Positions of the coefficients that enter ``dpar``'s predictor."""
         return [j for j, d in enumerate(self.dpars) if d == dpar]

@@ -147,12 +147,12 @@ def population_eta(fixed: FixedDesign, priors, model: pm.Model):
     """Add the slopes (and the intercept) to the model; return their part of the linear
     predictor and ``{"b": slopes, "intercept": centred intercept}`` (None where absent).
 
-    With ``fixed.mean_shift`` the model samples shifted values without priors
-    (``{"shifted": (slopes, intercept)}``); ``population_unshift`` then adds the parameters
-    themselves and their priors."""
+    With ``fixed.mean_shift`` the model samples shifted values without priors and the part is
+    zero (``{"shifted": (slopes, intercept, Xc)}``); ``population_unshift`` then adds the
+    parameters themselves, their priors and their part of the predictor."""
     eta = pt.zeros(fixed.X.shape[0])
     dp = prior_dpar(fixed.dpar)
-    b = None
+    b = Xc = None
     if fixed.coefs:
         model.add_coord(fixed.coef_dim, fixed.coefs)
         Xc = pm.Data(f"Xc{dpar_suffix(fixed.dpar)}", fixed.Xc, dims=("obs", fixed.coef_dim))
@@ -165,16 +165,17 @@ def population_eta(fixed: FixedDesign, priors, model: pm.Model):
                 fixed.b_var, "b", fixed.coefs, fixed.coef_dim, priors, dpar=dp,
                 transforms=transforms,
             )  # fmt: skip
-        eta = eta + pt.dot(Xc, b)
+        if not fixed.mean_shift:
+            eta = eta + pt.dot(Xc, b)
     icpt = None
     if fixed.sampled_intercept:
         if fixed.mean_shift:
             icpt = pm.Flat(f"{fixed.intercept_var}_shifted")
         else:
             icpt = prior_rv(fixed.intercept_var, priors.resolve("Intercept", dpar=dp))
-        eta = eta + icpt
+            eta = eta + icpt
     if fixed.mean_shift:
-        return eta, {"shifted": (b, icpt)}
+        return eta, {"shifted": (b, icpt, Xc)}
     _uncentred_intercept(fixed, icpt, b)
     return eta, {"b": b, "intercept": icpt}
 
@@ -200,13 +201,19 @@ def population_unshift(fixed: FixedDesign, priors, shifted: tuple, slope_shift, 
     """The slopes and intercept of a predictor sampled shifted (``population_eta`` with
     ``mean_shift``): ``b = b' − slope_shift`` and ``Intercept = Intercept' − icpt_shift −
     means_X · slope_shift`` as the model's ``b`` and ``Intercept``, their priors evaluated at
-    those values (``bayesml.mean_shift``). Returns ``{"b": ..., "intercept": ...}``."""
-    b_free, icpt_free = shifted
+    those values (``bayesml.mean_shift``). Returns their part of the linear predictor,
+    ``Xc · b + Intercept`` (the unshifted model's, so that the varying effects enter as they
+    are), and ``{"b": ..., "intercept": ...}``."""
+    b_free, icpt_free, Xc = shifted
     dp = prior_dpar(fixed.dpar)
     b = icpt = None
     terms = []
     if b_free is not None:
-        b = pm.Deterministic(fixed.b_var, b_free - slope_shift, dims=fixed.coef_dim)
+        b = pm.Deterministic(
+            fixed.b_var,
+            pt.specify_shape(b_free - slope_shift, (len(fixed.coefs),)),
+            dims=fixed.coef_dim,
+        )
         rows = [priors.resolve("b", c, "", dp) for c in fixed.coefs]
         if same_prior(rows):
             terms.append(prior_logp(rows[0], b))
@@ -222,7 +229,12 @@ def population_unshift(fixed: FixedDesign, priors, shifted: tuple, slope_shift, 
         terms.append(prior_logp(priors.resolve("Intercept", dpar=dp), icpt))
     pm.Potential(f"population_prior{dpar_suffix(fixed.dpar)}", pt.sum(pt.stack(terms)))
     _uncentred_intercept(fixed, icpt, b, means)
-    return {"b": b, "intercept": icpt}
+    eta = pt.zeros(fixed.X.shape[0])
+    if b is not None:
+        eta = eta + pt.dot(Xc, b)
+    if icpt is not None:
+        eta = eta + icpt
+    return eta, {"b": b, "intercept": icpt}
 
 
 def coefficient_map(Xc: np.ndarray, mix: bool = True) -> np.ndarray:
