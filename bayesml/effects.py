@@ -40,6 +40,7 @@ __all__ = [
     "integrated_blocks",
     "integrated_design",
     "marginal_obstacle",
+    "nested",
     "noncentred_signed",
     "resolve_group_effects",
     "signed_hyperparameters",
@@ -301,12 +302,18 @@ def marginal_obstacle(design: Design, family: Family) -> str | None:
 
 
 # Largest marginal likelihood "auto" integrates out (benchmarks/README.md): the seed models'
-# largest is BLP's single crossed component (80 effects, 2.3e5 flops per factorisation). In
+# largest is classroom_uncorr's (components of up to 20 effects, 8.5e4 flops). In
 # the 75k-row crossed model, integrating lecturers and department × service cells out (14
 # components of ~82 effects, 2.6e6 flops) made a gradient cost 6.5 ms against 1.1 ms with the
 # cells alone; all 4,128 effects would be 2e10 flops per evaluation.
 MARGINAL_MAX_FLOPS = 1e6  # Cholesky flops per log-density evaluation
 MARGINAL_MAX_BYTES = 256 * 2**20  # the batched matrices M
+# Largest component that integrating crossed factors out together may make. Simulated
+# Gaussian (1 | a) + (1 | b) designs, bulk ESS per sampler second with both integrated out
+# against the data-rich one alone (the other non-centred): 18 effects 5,398 / 3,255; 25
+# effects 2,947 / 4,701; 30: 4,126 / 5,252; blp_crossed (56 and 80): about 360 / 2,700.
+# Nested factors keep integrating out together (30 effects per school: 1,252 / 661).
+MARGINAL_MAX_CROSSED = 20
 
 
 def marginal_too_large(design: Design) -> str | None:
@@ -320,20 +327,38 @@ def marginal_too_large(design: Design) -> str | None:
     return None
 
 
+def nested(inner: GroupBlock, outer: GroupBlock) -> bool:
+    """Whether every level of ``inner`` falls within one level of ``outer`` in the data
+    (classes in schools; a grouping factor in itself)."""
+    first = np.full(inner.n_levels, -1)
+    first[inner.index] = outer.index
+    return bool(np.all(first[inner.index] == outer.index))
+
+
+def _crossed_too_large(design: Design, chosen: list[GroupBlock], blk: GroupBlock) -> bool:
+    """Whether adding ``blk`` to the integrated ``chosen`` crosses a factor (neither nested in
+    the other) into a component of more than ``MARGINAL_MAX_CROSSED`` effects."""
+    if all(nested(blk, c) or nested(c, blk) for c in chosen):
+        return False
+    trial = sorted([*chosen, blk], key=lambda b: b.id)
+    return marginal_cost(replace(design, blocks=tuple(trial))).max_effects > MARGINAL_MAX_CROSSED
+
+
 def integrated_blocks(design: Design) -> tuple[int, ...]:
-    """Ids of the blocks a marginal model integrates out: all of them where the
-    factorisation stays small (``marginal_too_large``); otherwise, block by block from the
-    most rows per effect (data-rich levels, where non-centred effects sample worst) to the
-    fewest, each block that keeps it small. The others stay non-centred: in a crossed model
-    with thousands of levels the small, data-rich factors are integrated out and the large
-    factor keeps its effects as parameters."""
-    if marginal_too_large(design) is None:
-        return tuple(b.id for b in design.blocks)
+    """Ids of the blocks a marginal model integrates out: block by block from the most rows
+    per effect (data-rich levels, where non-centred effects sample worst) to the fewest,
+    each block that keeps the factorisation small (``marginal_too_large``) and, if it
+    crosses a chosen factor, keeps the crossed components within ``MARGINAL_MAX_CROSSED``
+    effects. The others stay non-centred: in a crossed model the data-rich factor is
+    integrated out and the other keeps its effects as parameters, which samples faster than
+    one large factorisation; nested factors are integrated out together."""
     order = sorted(design.blocks, key=lambda b: (-design.nobs / (b.n_levels * len(b.coefs)), b.id))
     chosen: list[GroupBlock] = []
     for blk in order:
         trial = sorted([*chosen, blk], key=lambda b: b.id)
-        if marginal_too_large(replace(design, blocks=tuple(trial))) is None:
+        if marginal_too_large(replace(design, blocks=tuple(trial))) is None and not (
+            _crossed_too_large(design, chosen, blk)
+        ):
             chosen = trial
     return tuple(b.id for b in chosen)
 

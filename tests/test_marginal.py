@@ -268,6 +268,44 @@ def test_marginal_refuses_by_size_when_no_block_fits(monkeypatch):
         make_model("y ~ x + (1 | school)", df, group_effects="marginal")
 
 
+def _crossed(n_a: int, n_b: int, rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, n_a, rows), rng.integers(0, n_b, rows)
+    y = rng.normal(0, 0.6, n_a)[a] + rng.normal(0, 0.4, n_b)[b] + rng.normal(size=rows)
+    return pd.DataFrame({"y": y, "a": a.astype(str), "b": b.astype(str)})
+
+
+def test_nesting_of_grouping_factors():
+    from bayesml.effects import nested
+
+    df = _crossed_nested()
+    school, cls, item = make_model(
+        "y ~ x + (1 | school) + (1 | cls) + (1 | item)", df
+    ).design.blocks
+    assert nested(cls, school) and not nested(school, cls)
+    assert nested(school, school)
+    assert not nested(item, school) and not nested(school, item)
+
+
+def test_crossed_factors_are_integrated_out_together_only_into_small_components():
+    """Integrating crossed factors out together makes one factorisation of all their levels;
+    beyond MARGINAL_MAX_CROSSED effects the data-rich factor alone is integrated out (the
+    other stays non-centred), while nested factors are integrated out together."""
+    from bayesml.effects import MARGINAL_MAX_CROSSED
+
+    small = make_model("y ~ 1 + (1 | a) + (1 | b)", _crossed(10, 8, 200))
+    assert small.integrated == (1, 2) and 18 <= MARGINAL_MAX_CROSSED
+    large = make_model("y ~ 1 + (1 | a) + (1 | b)", _crossed(14, 11, 250))
+    # b has 22.7 rows per level, a 17.9: b is integrated out, a keeps z_1
+    assert large.group_effects == "marginal" and large.integrated == (2,)
+    assert "z_1" in {v.name for v in large.model.free_RVs}
+    rng = np.random.default_rng(1)
+    school = np.repeat(np.arange(6), 150)
+    cls = school * 30 + np.tile(np.repeat(np.arange(30), 5), 6)  # 31 effects per school
+    nest = pd.DataFrame({"y": rng.normal(size=900), "s": school, "c": cls})
+    assert make_model("y ~ 1 + (1 | s) + (1 | c)", nest).integrated == (1, 2)
+
+
 def test_crossed_model_at_75k_rows_integrates_out_its_data_rich_factor():
     """The InstEval-sized crossed model: integrating all 4,128 effects out would need 2e10
     flops per evaluation; lecturers (65 rows each, nested in departments) with the 28
