@@ -139,7 +139,7 @@ def _parameter_lines(bm, signed: set[int]) -> list[str]:
 
 def _intercepts_only(bm, blk) -> bool:
     """A non-centred block of intercepts only: the model adds ``r[J]`` without ``Z``."""
-    return blk.id not in bm.integrated and all(blk.unit_column(j) for j in range(len(blk.coefs)))
+    return blk.id not in bm.integrated and blk.intercepts_only
 
 
 def _predictor_line(bm, dpar: str, pred) -> str:

@@ -167,7 +167,7 @@ def _block_eta(blk: GroupBlock, r, etas: dict, mono: dict, thresholds: dict) -> 
     a monotonic term's value in place of ``Z[:, j]`` for varying ``mo()`` effects; a
     ``(cs(1) | g)`` effect goes to ``thresholds[k]``, what threshold k loses."""
     # a block of intercepts only (``(1 | g)``) adds r[J] itself: no product with ones
-    unit = all(blk.unit_column(j) for j in range(len(blk.coefs)))
+    unit = blk.intercepts_only
     Z = None if unit else pm.Data(f"Z_{blk.id}", blk.Z, dims=("obs", blk.coef_dim))
     J = pm.Data(f"J_{blk.id}", blk.index, dims="obs")
     for j, k in enumerate(blk.thresholds):

@@ -37,3 +37,22 @@ def parse_args(argv: list[str]) -> tuple[list[str], int]:
 def divergences(fit) -> int:
     """Divergent transitions over every chain of a fit."""
     return int(fit.idata["sample_stats"].to_dataset()["diverging"].sum())
+
+
+def sampler_clock() -> dict:
+    """Time nutpie's own run from now on: the returned dict's ``"s"`` holds the seconds of
+    the last fit's sampling (compilation excluded)."""
+    from bayesml import sampling
+
+    clock: dict = {}
+    run_nutpie = sampling.run_nutpie
+
+    def timed(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return run_nutpie(*args, **kwargs)
+        finally:
+            clock["s"] = time.perf_counter() - t
+
+    sampling.run_nutpie = timed
+    return clock

@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _seed import REFERENCE, divergences  # this folder is on the path when run as a script
+from _seed import REFERENCE, divergences, sampler_clock  # this folder is on the path
 
 import bayesml as bm
 from bayesml import datasets
@@ -97,16 +96,7 @@ def main() -> None:
     parser.add_argument("--variants", default="default,every20,diag")
     parser.add_argument("--seeds", default="1,2,3")
     args = parser.parse_args()
-    clock = {}
-    run_nutpie = bm.sampling.run_nutpie
-
-    def timed(*a, **k):  # nutpie's seconds, compilation excluded
-        t = time.perf_counter()
-        out = run_nutpie(*a, **k)
-        clock["s"] = time.perf_counter() - t
-        return out
-
-    bm.sampling.run_nutpie = timed
+    clock = sampler_clock()
     print("| case | adaptation | seed | sampler s | min bulk ESS | slowest | max R-hat | div |")
     print("|---|---|---|---|---|---|---|---|")
     for case in args.cases:

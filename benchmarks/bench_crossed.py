@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
-from _seed import REFERENCE  # this folder is on the path when run as a script
+
+# this folder is on the path when run as a script
+from _seed import REFERENCE, sampler_clock  # this folder is on the path
 
 import bayesml as bm
 from bayesml import datasets, effects
@@ -62,16 +63,7 @@ def main() -> None:
     parser.add_argument("cases", nargs="+")
     parser.add_argument("--seeds", default="1")
     args = parser.parse_args()
-    clock = {}
-    run_nutpie = bm.sampling.run_nutpie
-
-    def timed(*a, **k):  # nutpie's seconds, compilation excluded
-        t = time.perf_counter()
-        out = run_nutpie(*a, **k)
-        clock["s"] = time.perf_counter() - t
-        return out
-
-    bm.sampling.run_nutpie = timed
+    clock = sampler_clock()
     defaults = {k: getattr(effects, k) for v in VARIANTS.values() for k in v}
     print("| case | variant | integrated | largest component | seed | sampler s | min bulk ESS "
           "| ESS per s | max R-hat |\n|---|---|---|---|---|---|---|---|---|")  # fmt: skip

@@ -95,6 +95,11 @@ class GroupBlock:
             and bool(np.all(self.Z[:, j] == 1.0))
         )
 
+    @property
+    def intercepts_only(self) -> bool:
+        """Whether every coefficient is an intercept (``unit_column``): ``(1 | g)``."""
+        return all(self.unit_column(j) for j in range(len(self.coefs)))
+
     def columns_of(self, dpar: str) -> list[int]:
         """Positions of the coefficients that enter ``dpar``'s predictor."""
         return [j for j, d in enumerate(self.dpars) if d == dpar]

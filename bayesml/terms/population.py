@@ -150,7 +150,6 @@ def population_eta(fixed: FixedDesign, priors, model: pm.Model):
     With ``fixed.mean_shift`` the model samples shifted values without priors and the part is
     zero (``{"shifted": (slopes, intercept, Xc)}``); ``population_unshift`` then adds the
     parameters themselves, their priors and their part of the predictor."""
-    eta = pt.zeros(fixed.X.shape[0])
     dp = prior_dpar(fixed.dpar)
     b = Xc = None
     if fixed.coefs:
@@ -165,19 +164,26 @@ def population_eta(fixed: FixedDesign, priors, model: pm.Model):
                 fixed.b_var, "b", fixed.coefs, fixed.coef_dim, priors, dpar=dp,
                 transforms=transforms,
             )  # fmt: skip
-        if not fixed.mean_shift:
-            eta = eta + pt.dot(Xc, b)
     icpt = None
     if fixed.sampled_intercept:
         if fixed.mean_shift:
             icpt = pm.Flat(f"{fixed.intercept_var}_shifted")
         else:
             icpt = prior_rv(fixed.intercept_var, priors.resolve("Intercept", dpar=dp))
-            eta = eta + icpt
     if fixed.mean_shift:
-        return eta, {"shifted": (b, icpt, Xc)}
+        return pt.zeros(fixed.X.shape[0]), {"shifted": (b, icpt, Xc)}
     _uncentred_intercept(fixed, icpt, b)
-    return eta, {"b": b, "intercept": icpt}
+    return _population_part(fixed, Xc, b, icpt), {"b": b, "intercept": icpt}
+
+
+def _population_part(fixed: FixedDesign, Xc, b, icpt):
+    """``Xc · b + Intercept``, leaving out what the predictor lacks."""
+    eta = pt.zeros(fixed.X.shape[0])
+    if b is not None:
+        eta = eta + pt.dot(Xc, b)
+    if icpt is not None:
+        eta = eta + icpt
+    return eta
 
 
 def _design_means(fixed: FixedDesign):
@@ -229,12 +235,7 @@ def population_unshift(fixed: FixedDesign, priors, shifted: tuple, slope_shift, 
         terms.append(prior_logp(priors.resolve("Intercept", dpar=dp), icpt))
     pm.Potential(f"population_prior{dpar_suffix(fixed.dpar)}", pt.sum(pt.stack(terms)))
     _uncentred_intercept(fixed, icpt, b, means)
-    eta = pt.zeros(fixed.X.shape[0])
-    if b is not None:
-        eta = eta + pt.dot(Xc, b)
-    if icpt is not None:
-        eta = eta + icpt
-    return eta, {"b": b, "intercept": icpt}
+    return _population_part(fixed, Xc, b, icpt), {"b": b, "intercept": icpt}
 
 
 def coefficient_map(Xc: np.ndarray, mix: bool = True) -> np.ndarray:
