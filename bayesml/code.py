@@ -412,7 +412,6 @@ def _mean_shift_lines(bm) -> list[str]:
 
     for dpar, shift in bm.graph.get("mean_shift", {}).items():
         fx = bm.design.predictors[dpar].fixed
-
         out.append(
             "  // population-level effects sampled shifted by their varying effects' means"
             " (the same model)"

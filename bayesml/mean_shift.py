@@ -51,7 +51,7 @@ class MeanShift:
     intercept: list[tuple[int, int]] = field(default_factory=list)
 
     def columns(self) -> set[tuple[int, int]]:
-        """Every ``(block id, column)`` pair that is centred in the likelihood."""
+        """Every ``(block id, column)`` pair whose mean shifts the intercept or a slope."""
         out = set(self.intercept)
         for pairs in self.slopes.values():
             out.update(pairs)
@@ -75,17 +75,16 @@ def _pairs(fixed: FixedDesign, block: GroupBlock) -> tuple[dict[int, list], list
     columns exactly (the intercept: a column of ones)."""
     slopes: dict[int, list] = {}
     intercept: list = []
-    Z = np.asarray(block.Z, float)
     for j in block.columns_of(fixed.dpar):
         if block.monotonic[j] is not None or block.thresholds[j] is not None:
             continue
         name = block.prior_coefs[j]
         if name == "Intercept":
-            if fixed.sampled_intercept and np.all(Z[:, j] == 1.0):
+            if fixed.sampled_intercept and block.unit_column(j):
                 intercept.append((block.id, j))
         elif name in fixed.coefs:
             c = fixed.coefs.index(name)
-            if np.array_equal(Z[:, j], fixed.X[:, c]):
+            if np.array_equal(np.asarray(block.Z[:, j], float), fixed.X[:, c]):
                 slopes.setdefault(c, []).append((block.id, j))
     return slopes, intercept
 
