@@ -287,14 +287,22 @@ def _likelihood_lines(bm) -> list[str]:
         args.insert(0, "trials")
     if "se" in d.additions:
         args.append("se")
-    lik = f"Y ~ {fam.name}({', '.join(args)})"
+    name, written = fam.name, f"{fam.name}({', '.join(args)})"
+    canonical = fam.canonical_likelihood(d.response, d.additions)
+    if canonical is not None:  # Stan's density on the linear predictor (densities.py)
+        name, args[args.index("inv_link(eta)")] = canonical.kind, "eta"
+    lik = f"Y ~ {name}({', '.join(args)})"
     if "weights" in d.additions:
         # brms multiplies each observation's log-likelihood by its weight
-        lik = f"target += weights * {fam.name}_lpdf(Y | {', '.join(args)})"
+        lik = f"target += weights * {name}_lpdf(Y | {', '.join(args)})"
     if "lb" in d.additions:
         lik += " T[lb, ub]"
     line = f"  {lik};"
-    if fam.code_note:
+    if canonical is not None:
+        line += f"  // = {written}, {fam.link_name} link"
+        if canonical.kind != "bernoulli_logit":
+            line += "; terms of Y alone computed once"
+    elif fam.code_note:
         line += f"  // {fam.code_note.format(link=fam.link_name)}"
     elif fam.link_name != "identity":
         line += f"  // inv_link: inverse of the {fam.link_name} link"

@@ -34,8 +34,6 @@ import numpy as np
 import pymc as pm
 import pytensor
 
-from . import cholesky_terms
-
 __all__ = ["NumbaModel", "cache_dir", "compile_numba"]
 
 
@@ -54,10 +52,12 @@ def _versions() -> str:
     import nutpie
     import pytensor
 
-    # the text of the modules compiled into the callbacks (the generated wrappers here, the
-    # Numba kernels of cholesky_terms): a change to either voids older entries
+    # the text of every module of the package: the graph's fingerprint names operations,
+    # distributions and transforms but not the code of their log densities, Jacobians and
+    # kernels, so a change to any of them voids older entries
     own = hashlib.sha1()
-    for path in (Path(__file__), Path(cholesky_terms.__file__)):
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        own.update(path.relative_to(Path(__file__).parent).as_posix().encode())
         own.update(path.read_bytes())
     return "|".join(
         (own.hexdigest(), numba.__version__, pytensor.__version__, nutpie.__version__,

@@ -13,10 +13,15 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 from pytensor.tensor.random.basic import LogNormalRV, NormalRV
+from pytensor.tensor.random.op import RandomVariable
 from scipy import special
 
 __all__ = [
+    "BernoulliLogit",
+    "BinomialLogit",
+    "PoissonLog",
     "asym_laplace",
+    "glm_response_terms",
     "exgaussian",
     "log_cdf",
     "log_ndtr",
@@ -334,3 +339,122 @@ def response_terms(dist, cens=None, y2=None, lb=None, ub=None, discrete: bool = 
         return out
 
     return loglik
+
+
+# -- GLM likelihoods at their canonical links -----------------------------------------------------
+#
+# PyMC's Poisson, Bernoulli and Binomial evaluate log y!, the log binomial coefficient, a
+# bounds check of p and a switch on the value's range at every call, though they depend on
+# the data alone. These write the log density as Stan's poisson_log, bernoulli_logit and
+# binomial_logit do, on the linear predictor, with the response's own terms given as data
+# (``glm_response_terms``): 20 → 7 ns per row (Poisson), 33 → 20 (Bernoulli) and 76 → 19
+# (binomial) for a log density and its gradient (benchmarks/README.md). They are for fitting
+# and the log-likelihood; predictions draw from PyMC's own distributions.
+
+
+def _expit(x):
+    return special.expit(np.asarray(x, dtype=float))
+
+
+class _PoissonLogRV(RandomVariable):
+    name = "poisson_log"
+    signature = "(),()->()"
+    dtype = "int64"
+    _print_name = ("PoissonLog", "\\operatorname{PoissonLog}")
+
+    @classmethod
+    def rng_fn(cls, rng, eta, log_factorial, size):
+        return rng.poisson(np.exp(eta), size=size)
+
+
+class _BernoulliLogitRV(RandomVariable):
+    name = "bernoulli_logit"
+    signature = "()->()"
+    dtype = "int64"
+    _print_name = ("BernoulliLogit", "\\operatorname{BernoulliLogit}")
+
+    @classmethod
+    def rng_fn(cls, rng, eta, size):
+        return rng.binomial(1, _expit(eta), size=size)
+
+
+class _BinomialLogitRV(RandomVariable):
+    name = "binomial_logit"
+    signature = "(),(),()->()"
+    dtype = "int64"
+    _print_name = ("BinomialLogit", "\\operatorname{BinomialLogit}")
+
+    @classmethod
+    def rng_fn(cls, rng, eta, trials, log_choose, size):
+        return rng.binomial(np.asarray(trials, dtype=np.int64), _expit(eta), size=size)
+
+
+class PoissonLog(pm.Discrete):
+    """Poisson with log mean ``eta``; ``log_factorial`` is log y! of the rows' responses."""
+
+    rv_op = _PoissonLogRV()
+
+    @classmethod
+    def dist(cls, eta, log_factorial, **kwargs):
+        return super().dist([eta, log_factorial], **kwargs)
+
+    @staticmethod
+    def support_point(rv, size, eta, log_factorial):
+        return pt.floor(pt.exp(eta)).astype(rv.dtype) + pt.zeros_like(log_factorial, dtype=rv.dtype)
+
+    @staticmethod
+    def logp(value, eta, log_factorial):
+        return value * eta - pt.exp(eta) - log_factorial
+
+
+class BernoulliLogit(pm.Discrete):
+    """Bernoulli with log odds ``eta``."""
+
+    rv_op = _BernoulliLogitRV()
+
+    @classmethod
+    def dist(cls, eta, **kwargs):
+        return super().dist([eta], **kwargs)
+
+    @staticmethod
+    def support_point(rv, size, eta):
+        return pt.ge(eta, 0).astype(rv.dtype)
+
+    @staticmethod
+    def logp(value, eta):
+        return value * eta - pt.softplus(eta)
+
+
+class BinomialLogit(pm.Discrete):
+    """Binomial with log odds ``eta`` out of ``trials``; ``log_choose`` is the log binomial
+    coefficient of the rows' trials and successes."""
+
+    rv_op = _BinomialLogitRV()
+
+    @classmethod
+    def dist(cls, eta, trials, log_choose, **kwargs):
+        return super().dist([eta, trials, log_choose], **kwargs)
+
+    @staticmethod
+    def support_point(rv, size, eta, trials, log_choose):
+        return pt.floor(trials * pt.sigmoid(eta)).astype(rv.dtype)
+
+    @staticmethod
+    def logp(value, eta, trials, log_choose):
+        return value * eta - trials * pt.softplus(eta) + log_choose
+
+
+def glm_response_terms(kind: str, y, trials=None) -> dict[str, np.ndarray]:
+    """The response's own terms of a canonical-link likelihood (``poisson_log``,
+    ``binomial_logit``; ``bernoulli_logit`` has none), by the name of their data container."""
+    y = np.asarray(y, dtype=float)
+    if kind == "poisson_log":
+        return {"Y_log_factorial": special.gammaln(y + 1)}
+    if kind == "binomial_logit":
+        n = np.asarray(trials, dtype=float)
+        return {
+            "Y_trials": n,
+            "Y_log_choose": special.gammaln(n + 1) - special.gammaln(y + 1)
+            - special.gammaln(n - y + 1),
+        }  # fmt: skip
+    return {}

@@ -26,6 +26,7 @@ from .terms.matrix import clean_name
 __all__ = [
     "FAMILIES",
     "LINKS",
+    "CanonicalLikelihood",
     "DistParam",
     "Family",
     "Likelihood",
@@ -695,6 +696,43 @@ def _mean_asym_laplace(L: Likelihood):
 
 
 @dataclass(frozen=True)
+class CanonicalLikelihood:
+    """A family's log density at one link written on the linear predictor, with the
+    response's own terms (log y!, log binomial coefficients) as data containers
+    (``densities.glm_response_terms``): the same log density as PyMC's distribution at a
+    fraction of its cost. Used for fitting and the log-likelihood; draws come from ``dist``.
+
+    Attributes
+    ----------
+    link : str
+        The link it applies to.
+    kind : str
+        Its name in ``densities.glm_response_terms`` (Stan's name of the density).
+    dist : callable
+        ``(Likelihood, containers) -> unnamed PyMC distribution``; ``containers`` maps the
+        names of ``glm_response_terms`` to their data containers.
+    """
+
+    link: str
+    kind: str
+    dist: Callable[[Likelihood, dict], object]
+
+
+def _poisson_log(L: Likelihood, data: dict):
+    return densities.PoissonLog.dist(L.eta, data["Y_log_factorial"], shape=L.shape)
+
+
+def _bernoulli_logit(L: Likelihood, data: dict):
+    return densities.BernoulliLogit.dist(L.eta, shape=L.shape)
+
+
+def _binomial_logit(L: Likelihood, data: dict):
+    return densities.BinomialLogit.dist(
+        L.eta, data["Y_trials"], data["Y_log_choose"], shape=L.shape
+    )
+
+
+@dataclass(frozen=True)
 class Family:
     """One row of the family table.
 
@@ -735,10 +773,24 @@ class Family:
     category_dpar: DistParam | None = None
     code_note: str = ""  # model code: what the likelihood line means ({link}: the link)
     ordered_thresholds: bool = True  # cumulative's thresholds increase; the others' need not
+    canonical: CanonicalLikelihood | None = None  # the cheaper log density at one link
 
     @property
     def link_name(self) -> str:
         return self.link or self.links[0]
+
+    def canonical_likelihood(
+        self, response: ResponseData, additions=(), draws: bool = False
+    ) -> CanonicalLikelihood | None:
+        """The cheaper log density (``canonical``) where a model uses it: at its link, for a
+        plain likelihood (no ``rate()``, ``cens()`` or ``trunc()``; ``additions`` holds the
+        formula's addition terms by name) that is not drawn from; else None."""
+        c = self.canonical
+        if c is None or c.link != self.link_name or response.rate is not None or draws:
+            return None
+        if "cens" in additions or "lb" in additions:
+            return None
+        return c
 
     @property
     def mu_link(self) -> Link:
@@ -885,12 +937,15 @@ FAMILIES: dict[str, Family] = {
                (_SIGMA, DistParam("alpha", "normal(0, 4)", link="identity",
                                   intercept_prior="normal(0, 4)")),
                "real", _skew_normal, additions=("weights", "se", "cens", "trunc")),
-        Family("bernoulli", _UNIT_LINKS, (), "binary", _bernoulli),
+        Family("bernoulli", _UNIT_LINKS, (), "binary", _bernoulli,
+               canonical=CanonicalLikelihood("logit", "bernoulli_logit", _bernoulli_logit)),
         Family("binomial", _UNIT_LINKS, (), "binomial", _binomial_lik,
-               additions=("weights", "trials", "cens", "trunc"), mean=_mean_binomial),
+               additions=("weights", "trials", "cens", "trunc"), mean=_mean_binomial,
+               canonical=CanonicalLikelihood("logit", "binomial_logit", _binomial_logit)),
         Family("beta_binomial", _UNIT_LINKS, (_PHI,), "binomial", _beta_binomial,
                additions=("weights", "trials", "cens", "trunc"), mean=_mean_binomial),
-        Family("poisson", _LOG_LINKS, (), "count", _poisson, additions=_COUNT),
+        Family("poisson", _LOG_LINKS, (), "count", _poisson, additions=_COUNT,
+               canonical=CanonicalLikelihood("log", "poisson_log", _poisson_log)),
         Family("negbinomial", _LOG_LINKS, (_SHAPE,), "count", _negbinomial, additions=_COUNT),
         Family("geometric", _LOG_LINKS, (), "count", _geometric, additions=_COUNT),
         Family("lognormal", ("identity", "inverse"),

@@ -36,7 +36,14 @@ from .effects import (
     integrated_design,
     resolve_group_effects,
 )
-from .families import LINKS, Family, Likelihood, ResponseError, get_family
+from .families import (
+    LINKS,
+    Family,
+    Likelihood,
+    ResponseData,
+    ResponseError,
+    get_family,
+)
 from .formula import BrmsFormula
 from .latent import draw_latent, latent_columns, latent_loglik
 from .marginal import components, draw_group_effects, marginal_loglik
@@ -61,6 +68,7 @@ __all__ = [
     "prior_draws",
     "recover_group_effects",
     "recover_latent",
+    "response_containers",
 ]
 
 
@@ -339,7 +347,13 @@ def _likelihood(
     latent=None,
     integrated=(),
 ) -> None:
-    y = pm.Data("Y", response.y, dims="obs")
+    containers = {
+        name: pm.Data(name, value, dims="obs")
+        for name, value in response_containers(
+            family, response, design.additions, response_draws
+        ).items()
+    }
+    y = containers["Y"]
     eta = etas.get("mu", pt.zeros(design.nobs))  # categorical models have mu2, mu3, ...
     if mucs is not None:  # category-specific effects: one threshold per row and category
         thresholds = thresholds[None, :] - mucs
@@ -358,7 +372,7 @@ def _likelihood(
             pm.Deterministic("epred", mean, dims=("obs", "category"))
         else:
             pm.Deterministic("epred", mean, dims="obs")
-    dist = _response_distribution(family, lik, design.additions, response_draws)
+    dist = _response_distribution(family, lik, design.additions, response_draws, containers)
     name = observed_name(design)
     if strategy.integrates_out:
         part = integrated_design(design, integrated)
@@ -392,12 +406,31 @@ def _likelihood(
         pm.modelcontext(None).register_rv(dist, name, observed=y, dims=("obs",))
 
 
-def _response_distribution(family: Family, lik: Likelihood, additions: dict, draws: bool):
+def response_containers(
+    family: Family, response: ResponseData, additions: dict, draws: bool = False
+) -> dict[str, np.ndarray]:
+    """Values of the response's data containers by name: ``Y``, and the response's own terms
+    that a canonical likelihood reads (``densities.glm_response_terms``). New values of the
+    response go into all of them together."""
+    out = {"Y": response.y}
+    canonical = family.canonical_likelihood(response, additions, draws)
+    if canonical is not None:
+        out.update(densities.glm_response_terms(canonical.kind, response.y, response.trials))
+    return out
+
+
+def _response_distribution(
+    family: Family, lik: Likelihood, additions: dict, draws: bool, containers: dict
+):
     """The family's distribution with ``cens()`` and ``trunc()`` applied: for the log density
     a ``CustomDist`` of brms's censored/truncated likelihood, for draws the plain family (no
-    censoring) or ``pm.Truncated``."""
-    base = family.dist(lik)
+    censoring) or ``pm.Truncated``. A plain log density at a canonical link is the family's
+    cheaper form (``Family.canonical``), reading the response's terms from ``containers``."""
     censored, truncated = "cens" in additions, "lb" in additions
+    canonical = family.canonical_likelihood(lik.response, additions, draws)
+    if canonical is not None:
+        return canonical.dist(lik, containers)
+    base = family.dist(lik)
     if not (censored or truncated):
         return base
     lb, ub = (additions.get(k) for k in ("lb", "ub"))

@@ -592,9 +592,14 @@ def sample_prior_only(
         raise PriorError(PRIOR_ONLY_ERROR.format(name=bad[0]))
     n = chains * ((iter - warmup + thin - 1) // thin)
     model = bm.model
-    if bm.graph.get("mean_shift"):
-        # the population-level effects' priors, not shifted values, are drawn forward
-        model = build_model(bm.design, bm.family, bm.priors, bm.group_effects, mean_shift=False)
+    canonical = bm.family.canonical_likelihood(bm.design.response, bm.design.additions)
+    if bm.graph.get("mean_shift") or canonical is not None:
+        # the population-level effects' priors, not shifted values, are drawn forward, and
+        # the responses from PyMC's distributions, as predictions draw them
+        model = build_model(
+            bm.design, bm.family, bm.priors, bm.group_effects, mean_shift=False,
+            response_draws=canonical is not None,
+        )  # fmt: skip
     obs = [v.name for v in model.observed_RVs]
     params = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
     ordered = bm.family.ordinal and bm.family.ordered_thresholds

@@ -34,7 +34,7 @@ from scipy import stats
 
 from .families import get_family
 from .fit import Fit, brms_posterior
-from .model import make_model
+from .model import make_model, response_containers
 from .model_priors import improper_classes
 from .priors import PriorError, PriorRow, PriorTable
 from .sampling import (
@@ -315,13 +315,16 @@ def _replicate(job: _Job, bm, compiled, settings, sampler, y, truth: pd.Series, 
 
     warmup = job.iter // 2
     y = np.asarray(y)
-    design = replace(bm.design, y=y, response=replace(bm.design.response, y=y))
-    # the model's own graph (varying effects drawn after sampling) reads the response too
-    pm.set_data({"Y": y}, model=bm.model)
+    response = replace(bm.design.response, y=y)
+    design = replace(bm.design, y=y, response=response)
+    # the response and its own terms (log y!, ...) go in together; the model's own graph
+    # (varying effects drawn after sampling) reads them too
+    values = response_containers(bm.family, response, bm.design.additions)
+    pm.set_data(values, model=bm.model)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         idata = run_nutpie(
-            compiled.with_data(Y=y),
+            compiled.with_data(**values),
             bm.model,
             job.chains,
             job.iter - warmup,

@@ -226,11 +226,21 @@ def test_an_unwritable_cache_folder_compiles_in_memory(
     assert blocked.read_text() == "not a folder"
 
 
-def test_the_cache_key_follows_the_kernels_compiled_into_the_callbacks(monkeypatch, tmp_path):
-    from bayesml import cholesky_terms, compiled
+def test_the_cache_key_follows_the_code_of_every_module(monkeypatch, tmp_path):
+    """The fingerprint names operations and distributions, not the code of their log
+    densities or kernels: an edit to any module of the package gives another cache key."""
+    import shutil
+
+    from bayesml import compiled
 
     key = compiled._versions()
-    edited = tmp_path / "cholesky_terms.py"
-    edited.write_text(Path(cholesky_terms.__file__).read_text() + "\n# an edited kernel\n")
-    monkeypatch.setattr(cholesky_terms, "__file__", str(edited))
-    assert compiled._versions() != key
+    copy = tmp_path / "bayesml"
+    shutil.copytree(Path(compiled.__file__).parent, copy, ignore=shutil.ignore_patterns("*.pyc"))
+    monkeypatch.setattr(compiled, "__file__", str(copy / "compiled.py"))
+    assert compiled._versions() == key  # the same code elsewhere: the same key
+    for module in ("densities.py", "cholesky_terms.py", "transforms.py"):
+        text = (copy / module).read_text()
+        (copy / module).write_text(text + "\n# an edited log density\n")
+        assert compiled._versions() != key, module
+        (copy / module).write_text(text)
+        assert compiled._versions() == key

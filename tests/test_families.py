@@ -388,4 +388,9 @@ def test_model_code_names_family_and_trials():
     rats = seed_data("rats")
     code = bm.model_code("cbind(m, n - m) ~ 1 + (1 | batch)", rats, "binomial")
     assert "trials[N];  // trials() on the left-hand side" in code
-    assert "Y ~ binomial(trials, inv_link(eta));  // inv_link: inverse of the logit link" in code
+    assert (
+        "Y ~ binomial_logit(trials, eta);  // = binomial(trials, inv_link(eta)), logit link; "
+        "terms of Y alone computed once" in code
+    )
+    probit = bm.model_code("cbind(m, n - m) ~ 1 + (1 | batch)", rats, family("binomial", "probit"))
+    assert "Y ~ binomial(trials, inv_link(eta));  // inv_link: inverse of the probit link" in probit
