@@ -347,8 +347,8 @@ def response_terms(dist, cens=None, y2=None, lb=None, ub=None, discrete: bool = 
 # bounds check of p and a switch on the value's range at every call, though they depend on
 # the data alone. These write the log density as Stan's poisson_log, bernoulli_logit and
 # binomial_logit do, on the linear predictor, with the response's own terms given as data
-# (``glm_response_terms``): 20 → 7 ns per row (Poisson), 33 → 20 (Bernoulli) and 76 → 19
-# (binomial) for a log density and its gradient (benchmarks/README.md). They are for fitting
+# (``glm_response_terms``): at 20,000 rows 20 → 5 ns per row (Poisson), 29 → 17 (Bernoulli)
+# and 67 → 18 (binomial) for a log density and its gradient (benchmarks/README.md). They are for fitting
 # and the log-likelihood; predictions draw from PyMC's own distributions.
 
 
